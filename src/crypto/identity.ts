@@ -1,0 +1,61 @@
+/**
+ * Ed25519 identities (sodium-native). A node's id is SHA-512 of its raw 32-byte
+ * public key, so an id cannot be claimed without the matching private key.
+ */
+import sodium from 'sodium-native';
+import { asBuffer } from './bytes.js';
+import { sha512 } from './hash.js';
+
+export const PUBLIC_KEY_BYTES = 32;
+export const SECRET_KEY_BYTES = 64;
+export const SEED_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const NODE_ID_BYTES = 64;
+
+export const nodeIdOf = (publicKey: Uint8Array): Buffer => sha512(publicKey);
+
+export class Identity {
+  readonly publicKey: Buffer;
+  readonly nodeId: Buffer;
+  readonly #secretKey: Buffer;
+
+  private constructor(publicKey: Buffer, secretKey: Buffer) {
+    this.publicKey = publicKey;
+    this.#secretKey = secretKey;
+    this.nodeId = nodeIdOf(publicKey);
+  }
+
+  /** A fresh key pair from libsodium's CSPRNG. */
+  static generate(): Identity {
+    const publicKey = Buffer.alloc(PUBLIC_KEY_BYTES);
+    const secretKey = sodium.sodium_malloc(SECRET_KEY_BYTES);
+    sodium.crypto_sign_keypair(publicKey, secretKey);
+    return new Identity(publicKey, secretKey);
+  }
+
+  /** The key pair derived from a 32-byte seed (RFC 8032's private key). */
+  static fromSeed(seed: Uint8Array): Identity {
+    if (seed.length !== SEED_BYTES) throw new RangeError(`an Ed25519 seed is ${SEED_BYTES} bytes, got ${seed.length}`);
+    const publicKey = Buffer.alloc(PUBLIC_KEY_BYTES);
+    const secretKey = sodium.sodium_malloc(SECRET_KEY_BYTES);
+    sodium.crypto_sign_seed_keypair(publicKey, secretKey, Buffer.from(seed));
+    return new Identity(publicKey, secretKey);
+  }
+
+  /** The 32-byte seed, for writing the key to a key file. */
+  seed(): Buffer {
+    return Buffer.from(this.#secretKey.subarray(0, SEED_BYTES));
+  }
+
+  sign(message: Uint8Array): Buffer {
+    const signature = Buffer.allocUnsafe(SIGNATURE_BYTES);
+    sodium.crypto_sign_detached(signature, asBuffer(message), this.#secretKey);
+    return signature;
+  }
+}
+
+/** Checks an Ed25519 signature; malformed keys or signatures are simply invalid. */
+export const verifySignature = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean => {
+  if (publicKey.length !== PUBLIC_KEY_BYTES || signature.length !== SIGNATURE_BYTES) return false;
+  return sodium.crypto_sign_verify_detached(asBuffer(signature), asBuffer(message), asBuffer(publicKey));
+};

@@ -1,0 +1,258 @@
+/**
+ * The binary codec: a message is a msgpack map (the body) followed by a 64-byte
+ * Ed25519 seal over the domain string and the body (docs/protocol.md, "Wire
+ * format"). Decoding untrusted bytes never throws: it returns the message or
+ * a protocol error code with a message naming the field at fault.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
+import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
+import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits } from './item.js';
+import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
+import { PROTOCOL_VERSION } from './version.js';
+
+export const SEAL_DOMAIN = 'drogulus/message/v1\0';
+const SEAL_DOMAIN_BYTES = Buffer.from(SEAL_DOMAIN, 'utf8');
+export const SEAL_BYTES = SIGNATURE_BYTES;
+export const NODE_ID_BYTES = 64;
+export const MAX_CONTACTS_PER_MESSAGE = 64;
+const MAX_HOST_CHARS = 64;
+const MAX_TITLE_CHARS = 128;
+const MAX_DETAILS = 16;
+const MAX_DETAIL_CHARS = 1024;
+
+export interface CodecOptions {
+  /** Whole messages larger than this are refused with code 4. */
+  readonly maxMessageBytes: number;
+  readonly itemLimits: ItemLimits;
+}
+
+export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
+  maxMessageBytes: DEFAULT_ITEM_LIMITS.maxValueBytes + 8 * 1024,
+  itemLimits: DEFAULT_ITEM_LIMITS,
+});
+
+export interface DecodedMessage {
+  readonly message: Message;
+  /** SHA-512 of the sender's public key, computed once here. */
+  readonly senderId: Buffer;
+}
+
+/** Why bytes were refused, plus whatever of the envelope could be read, so a reply can say why. */
+export interface DecodeFailure extends ProtocolError {
+  readonly requestId?: Uint8Array;
+  readonly senderPublicKey?: Uint8Array;
+  readonly replyPort?: number;
+}
+
+export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage } | { readonly ok: false; readonly error: DecodeFailure };
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** Encodes and seals `message` with `identity`, which must be the sender's. */
+export const encodeMessage = (message: Message, identity: Identity): Buffer => {
+  if (!Buffer.from(message.senderPublicKey).equals(identity.publicKey)) {
+    throw new Error('encodeMessage: the message names a sender other than the sealing identity');
+  }
+  const body = packr.pack(toWire(message));
+  return Buffer.concat([body, identity.sign(Buffer.concat([SEAL_DOMAIN_BYTES, body]))]);
+};
+
+export const decodeMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT_CODEC_OPTIONS): DecodeResult => {
+  if (bytes.length > options.maxMessageBytes) {
+    return failure(ErrorCode.RequestTooBig, `message is ${bytes.length} bytes, more than the limit of ${options.maxMessageBytes}`);
+  }
+  if (bytes.length <= SEAL_BYTES) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
+  const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const body = input.subarray(0, input.length - SEAL_BYTES);
+  const seal = input.subarray(input.length - SEAL_BYTES);
+  let raw: unknown;
+  try {
+    raw = unpackr.unpack(body);
+  } catch (e) {
+    return failure(ErrorCode.BadRequest, `message body is not valid msgpack (${(e as Error).message ?? 'parse error'})`);
+  }
+  if (!isPlainObject(raw)) return failure(ErrorCode.BadRequest, 'message body must be a msgpack map');
+  const envelope = readEnvelopeHints(raw);
+  const fail = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...envelope } });
+
+  const version = raw.v;
+  if (!isUint(version)) return fail(ErrorCode.BadRequest, 'field "v" (protocol version) must be a non-negative integer');
+  if (version !== PROTOCOL_VERSION) {
+    return fail(ErrorCode.UnsupportedProtocol, `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
+  }
+  const typeCode = raw.t;
+  if (!isUint(typeCode)) return fail(ErrorCode.BadRequest, 'field "t" (message type) must be a non-negative integer');
+  const type = TYPE_BY_CODE.get(typeCode);
+  if (type === undefined) return fail(ErrorCode.UnknownRequest, `message type ${typeCode} is not known`);
+
+  const requestId = raw.id;
+  if (!isBytes(requestId, REQUEST_ID_BYTES)) return fail(ErrorCode.BadRequest, `field "id" (request id) must be ${REQUEST_ID_BYTES} bytes`);
+  const senderPublicKey = raw.pk;
+  if (!isBytes(senderPublicKey, PUBLIC_KEY_BYTES)) {
+    return fail(ErrorCode.BadRequest, `field "pk" (sender public key) must be ${PUBLIC_KEY_BYTES} bytes`);
+  }
+  const replyPort = raw.port;
+  if (!isPort(replyPort)) return fail(ErrorCode.BadRequest, 'field "port" (reply port) must be an integer in 1..65535');
+  const recipientId = raw.to;
+  const recipientOk = isBytes(recipientId, NODE_ID_BYTES) || (type === 'ping' && isBytes(recipientId, 0));
+  if (!recipientOk) return fail(ErrorCode.BadRequest, `field "to" (recipient id) must be ${NODE_ID_BYTES} bytes`);
+
+  const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId };
+  const parsed = readBody(type, raw, options);
+  if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
+
+  if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
+    return fail(ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
+  }
+  const message = { type, ...envelopeFields, ...parsed.value } as Message;
+  return { ok: true, value: { message, senderId: nodeIdOf(senderPublicKey) } };
+};
+
+type Fields = Record<string, unknown>;
+type BodyResult = { ok: true; value: Fields } | { ok: false; error: ProtocolError };
+
+const readBody = (type: Message['type'], raw: Fields, options: CodecOptions): BodyResult => {
+  const bad = (message: string): BodyResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
+  switch (type) {
+    case 'ping':
+    case 'pong':
+      return { ok: true, value: {} };
+    case 'find-node':
+    case 'find-value':
+      if (!isBytes(raw.key, NODE_ID_BYTES)) return bad(`field "key" must be ${NODE_ID_BYTES} bytes`);
+      return { ok: true, value: { key: raw.key } };
+    case 'store':
+    case 'value': {
+      const item = readItem(raw.item, options.itemLimits);
+      if (!item.ok) return item;
+      return { ok: true, value: { item: item.value } };
+    }
+    case 'nodes': {
+      if (!Array.isArray(raw.nodes)) return bad('field "nodes" must be an array');
+      if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return bad(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
+      const nodes: WireContact[] = [];
+      for (const [index, entry] of raw.nodes.entries()) {
+        if (!Array.isArray(entry) || entry.length !== 3) return bad(`nodes[${index}] must be [public_key, host, port]`);
+        const [publicKey, host, port] = entry as unknown[];
+        if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return bad(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
+        if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_CHARS) {
+          return bad(`nodes[${index}] host must be a non-empty string of at most ${MAX_HOST_CHARS} characters`);
+        }
+        if (!isPort(port)) return bad(`nodes[${index}] port must be an integer in 1..65535`);
+        nodes.push({ publicKey, host, port });
+      }
+      return { ok: true, value: { nodes } };
+    }
+    case 'error': {
+      if (!isErrorCode(raw.code)) return bad('field "code" must be an error code from 1 to 8');
+      if (typeof raw.title !== 'string' || raw.title.length > MAX_TITLE_CHARS) {
+        return bad(`field "title" must be a string of at most ${MAX_TITLE_CHARS} characters`);
+      }
+      const details = readStringMap(raw.details, MAX_DETAILS, MAX_DETAIL_CHARS);
+      if (details === undefined) return bad(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
+      return { ok: true, value: { code: raw.code, title: raw.title, details } };
+    }
+  }
+};
+
+type ItemResult = { ok: true; value: Item } | { ok: false; error: ProtocolError };
+
+const readItem = (raw: unknown, limits: ItemLimits): ItemResult => {
+  const bad = (message: string): ItemResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
+  if (!isPlainObject(raw)) return bad('field "item" must be a map');
+  if (!isBytes(raw.k, NODE_ID_BYTES)) return bad(`item field "k" (key) must be ${NODE_ID_BYTES} bytes`);
+  if (!(raw.v instanceof Uint8Array) && typeof raw.v !== 'string') return bad('item field "v" (value) must be bytes or a JSON string');
+  if (typeof raw.ts !== 'number') return bad('item field "ts" (timestamp) must be an integer');
+  if (typeof raw.exp !== 'number') return bad('item field "exp" (expires) must be an integer');
+  if (typeof raw.cw !== 'string') return bad('item field "cw" (created_with) must be a string');
+  if (!isBytes(raw.pk, PUBLIC_KEY_BYTES)) return bad(`item field "pk" (public key) must be ${PUBLIC_KEY_BYTES} bytes`);
+  if (typeof raw.n !== 'string') return bad('item field "n" (name) must be a string');
+  const meta = readStringMap(raw.m, limits.maxMetaEntries, limits.maxMetaEntryBytes);
+  if (meta === undefined) return bad('item field "m" (meta) must map strings to strings');
+  if (!isBytes(raw.sig, SIGNATURE_BYTES)) return bad(`item field "sig" (signature) must be ${SIGNATURE_BYTES} bytes`);
+  const item: Item = {
+    key: raw.k,
+    value: raw.v,
+    timestamp: raw.ts,
+    expires: raw.exp,
+    createdWith: raw.cw,
+    publicKey: raw.pk,
+    name: raw.n,
+    meta,
+    signature: raw.sig,
+  };
+  const problem = checkItemShape(item, limits);
+  return problem ? { ok: false, error: problem } : { ok: true, value: item };
+};
+
+export const itemToWire = (item: Item): Fields => ({
+  k: item.key,
+  v: item.value,
+  ts: item.timestamp,
+  exp: item.expires,
+  cw: item.createdWith,
+  pk: item.publicKey,
+  n: item.name,
+  m: item.meta,
+  sig: item.signature,
+});
+
+const toWire = (m: Message): Fields => {
+  const wire: Fields = { v: m.version, t: TYPE_CODES[m.type], id: m.requestId, pk: m.senderPublicKey, port: m.replyPort, to: m.recipientId };
+  switch (m.type) {
+    case 'ping':
+    case 'pong':
+      break;
+    case 'find-node':
+    case 'find-value':
+      wire.key = m.key;
+      break;
+    case 'store':
+    case 'value':
+      wire.item = itemToWire(m.item);
+      break;
+    case 'nodes':
+      wire.nodes = m.nodes.map((c) => [c.publicKey, c.host, c.port]);
+      break;
+    case 'error':
+      wire.code = m.code;
+      wire.title = m.title;
+      wire.details = m.details;
+      break;
+  }
+  return wire;
+};
+
+const failure = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message } });
+
+const readEnvelopeHints = (raw: Fields): Pick<DecodeFailure, 'requestId' | 'senderPublicKey' | 'replyPort'> => ({
+  ...(isBytes(raw.id, REQUEST_ID_BYTES) ? { requestId: raw.id } : {}),
+  ...(isBytes(raw.pk, PUBLIC_KEY_BYTES) ? { senderPublicKey: raw.pk } : {}),
+  ...(isPort(raw.port) ? { replyPort: raw.port } : {}),
+});
+
+const readStringMap = (raw: unknown, maxEntries: number, maxEntryChars: number): Record<string, string> | undefined => {
+  if (!isPlainObject(raw)) return undefined;
+  const entries = Object.entries(raw);
+  if (entries.length > maxEntries) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string' || k.length + v.length > maxEntryChars) return undefined;
+    out[k] = v;
+  }
+  return out;
+};
+
+const isPlainObject = (x: unknown): x is Fields =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array) && Object.getPrototypeOf(x) === Object.prototype;
+
+const isBytes = (x: unknown, length: number): x is Uint8Array => x instanceof Uint8Array && x.length === length;
+
+const isUint = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+
+const isPort = (x: unknown): x is number => isUint(x) && x >= 1 && x <= 65535;
+
+/** The standard title for a code, as Error messages carry it. */
+export const errorTitle = (code: ErrorCode): string => ERROR_TITLES[code];
