@@ -22,7 +22,7 @@ export class SystemRandom implements Random {
   }
 
   int(maxExclusive: number): number {
-    if (maxExclusive <= 0x1_0000_0000) return sodium.randombytes_uniform(maxExclusive);
+    if (maxExclusive <= 0xffff_ffff) return sodium.randombytes_uniform(maxExclusive);
     return Math.floor(this.float() * maxExclusive);
   }
 

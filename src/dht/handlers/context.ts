@@ -1,0 +1,34 @@
+/**
+ * What a message handler may use. Handlers are pure with respect to I/O: they
+ * return the reply body and the node sends it.
+ */
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { MessageBody, Reply } from '../../protocol/messages.js';
+import type { RoutingTable } from '../../routing/routing-table.js';
+import type { ItemStore } from '../../storage/item-store.js';
+import type { NodeOptions } from '../defaults.js';
+import type { NodeEvent } from '../events.js';
+import { errorTitle } from '../../protocol/codec.js';
+
+export interface HandlerContext {
+  readonly options: NodeOptions;
+  readonly table: RoutingTable;
+  readonly store: ItemStore;
+  now(): number;
+  blacklist(publicKey: Uint8Array, reason: string): void;
+  emit(event: NodeEvent): void;
+}
+
+export type ReplyBody = MessageBody<Reply>;
+
+export const errorReply = (code: ErrorCode, message: string, extra: Record<string, string> = {}): ReplyBody => ({
+  type: 'error',
+  code,
+  title: errorTitle(code),
+  details: { message: message.slice(0, 512), ...extra },
+});
+
+export const toWireContacts = (contacts: ReadonlyArray<{ publicKey: Uint8Array; host: string; port: number }>): ReplyBody => ({
+  type: 'nodes',
+  nodes: contacts.map((c) => ({ publicKey: c.publicKey, host: c.host, port: c.port })),
+});

@@ -1,0 +1,239 @@
+/**
+ * The iterative lookup of Kademlia section 2.3, as the seed's NodeLookup
+ * describes it: ALPHA requests in flight to the closest unasked candidates of
+ * a shortlist of the K closest seen; it ends when the K closest seen have all
+ * answered, when no candidate is left, at the overall timeout, or (FindValue)
+ * at the first valid value. Peers that fail to answer are dropped from the
+ * shortlist. The lookup never touches the routing table itself: the node's
+ * `query` function does that, so the lookup stays a pure algorithm.
+ */
+import { bytesEqual, toHex } from '../crypto/bytes.js';
+import { nodeIdOf } from '../crypto/identity.js';
+import { checkItem, type Item } from '../protocol/item.js';
+import type { Reply, WireContact } from '../protocol/messages.js';
+import { compareDistance } from '../routing/distance.js';
+import type { Clock } from '../runtime/clock.js';
+
+export type LookupKind = 'node' | 'value';
+
+export interface Candidate {
+  readonly id: Buffer;
+  readonly idHex: string;
+  readonly publicKey: Uint8Array;
+  readonly host: string;
+  readonly port: number;
+  /** 1 for contacts we started with, n + 1 for contacts learned from a depth-n answer. */
+  readonly depth: number;
+  state: 'new' | 'asked' | 'answered' | 'failed';
+}
+
+export type LookupEvent =
+  | { readonly type: 'asked'; readonly peer: Candidate }
+  | { readonly type: 'answered'; readonly peer: Candidate; readonly newContacts: number }
+  | { readonly type: 'failed'; readonly peer: Candidate; readonly reason: string }
+  | { readonly type: 'closer'; readonly peer: Candidate; readonly distancePrefixBits: number }
+  | { readonly type: 'value'; readonly peer: Candidate; readonly item: Item }
+  | { readonly type: 'bad-value'; readonly peer: Candidate; readonly code: number; readonly reason: string };
+
+export interface LookupResult {
+  readonly target: Buffer;
+  /** Peers that answered, closest first, at most K. */
+  readonly closest: Candidate[];
+  readonly item: Item | undefined;
+  readonly itemSource: Candidate | undefined;
+  /** The closest peer that answered without the value: where Kademlia caches it. */
+  readonly cacheCandidate: Candidate | undefined;
+  /** Hops to the answer: the value's source depth, or the deepest of the K closest. */
+  readonly rounds: number;
+  readonly requests: number;
+  readonly failures: number;
+  readonly timedOut: boolean;
+}
+
+export interface LookupDeps {
+  readonly ownId: Buffer;
+  readonly clock: Clock;
+  /** Sends FindNode or FindValue to a peer and resolves with its verified reply. */
+  readonly query: (peer: Candidate, kind: LookupKind, target: Buffer, signal: AbortSignal) => Promise<Reply>;
+  readonly isBlacklisted: (id: Uint8Array) => boolean;
+  /** Called when a peer served a forged value: the node blacklists it. */
+  readonly onForgedValue: (peer: Candidate, code: number) => void;
+}
+
+export interface LookupParams {
+  readonly target: Buffer;
+  readonly kind: LookupKind;
+  readonly seeds: ReadonlyArray<Omit<Candidate, 'depth' | 'state'>>;
+  readonly k: number;
+  readonly alpha: number;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: LookupEvent) => void;
+}
+
+export class AbortError extends Error {
+  constructor(message = 'the operation was aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupResult> =>
+  new Promise<LookupResult>((resolve, reject) => {
+    const { target, kind, k, alpha } = params;
+    const seen = new Map<string, Candidate>();
+    const shortlist: Candidate[] = []; // every candidate seen, closest first
+    const inner = new AbortController();
+    let inFlight = 0;
+    let requests = 0;
+    let failures = 0;
+    let finished = false;
+    let closestHex: string | undefined;
+    const emit = (event: LookupEvent): void => params.onEvent?.(event);
+
+    const insert = (c: Candidate): void => {
+      let lo = 0;
+      let hi = shortlist.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (compareDistance(shortlist[mid].id, c.id, target) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      shortlist.splice(lo, 0, c);
+    };
+
+    const consider = (info: Omit<Candidate, 'depth' | 'state' | 'id' | 'idHex'> & { id?: Buffer; idHex?: string }, depth: number): boolean => {
+      const id = info.id ?? nodeIdOf(info.publicKey);
+      const idHex = info.idHex ?? toHex(id);
+      if (seen.has(idHex) || bytesEqual(id, deps.ownId) || deps.isBlacklisted(id)) return false;
+      const c: Candidate = { id, idHex, publicKey: info.publicKey, host: info.host, port: info.port, depth, state: 'new' };
+      seen.set(idHex, c);
+      insert(c);
+      return true;
+    };
+
+    /** The K closest candidates that have not failed. */
+    const liveClosest = (): Candidate[] => {
+      const out: Candidate[] = [];
+      for (const c of shortlist) {
+        if (c.state === 'failed') continue;
+        out.push(c);
+        if (out.length === k) break;
+      }
+      return out;
+    };
+
+    const finish = (item?: Item, itemSource?: Candidate, timedOut = false): void => {
+      if (finished) return;
+      finished = true;
+      deps.clock.clearTimeout(timer);
+      params.signal?.removeEventListener('abort', onAbort);
+      inner.abort();
+      const closest = shortlist.filter((c) => c.state === 'answered').slice(0, k);
+      const cacheCandidate = item ? closest.find((c) => c !== itemSource) : undefined;
+      const rounds = itemSource ? itemSource.depth : closest.reduce((max, c) => Math.max(max, c.depth), 0);
+      resolve({ target, closest, item, itemSource, cacheCandidate, rounds, requests, failures, timedOut });
+    };
+
+    const onAbort = (): void => {
+      if (finished) return;
+      finished = true;
+      deps.clock.clearTimeout(timer);
+      inner.abort();
+      reject(new AbortError('the lookup was aborted'));
+    };
+
+    const handleReply = (peer: Candidate, reply: Reply): void => {
+      if (reply.type === 'error') {
+        peer.state = 'failed';
+        failures++;
+        emit({ type: 'failed', peer, reason: `error ${reply.code}: ${reply.title}` });
+        return;
+      }
+      if (reply.type === 'value') {
+        if (kind === 'value') {
+          const problem = bytesEqual(reply.item.key, target)
+            ? checkItem(reply.item, deps.clock.now())
+            : { code: 7, message: 'the value is stored under a different key than the one asked for' };
+          if (!problem) {
+            peer.state = 'answered';
+            emit({ type: 'value', peer, item: reply.item });
+            finish(reply.item, peer);
+            return;
+          }
+          if (problem.code === 6 || problem.code === 7) {
+            peer.state = 'failed';
+            failures++;
+            deps.onForgedValue(peer, problem.code);
+            emit({ type: 'bad-value', peer, code: problem.code, reason: problem.message });
+            return;
+          }
+        }
+        // An expired value (or a value to a FindNode) answers without contacts.
+        peer.state = 'answered';
+        emit({ type: 'answered', peer, newContacts: 0 });
+        return;
+      }
+      peer.state = 'answered';
+      let added = 0;
+      if (reply.type === 'nodes') {
+        for (const contact of reply.nodes as WireContact[]) if (consider(contact, peer.depth + 1)) added++;
+      }
+      emit({ type: 'answered', peer, newContacts: added });
+    };
+
+    const step = (): void => {
+      if (finished) return;
+      const best = liveClosest();
+      const head = best[0];
+      if (head && head.idHex !== closestHex) {
+        closestHex = head.idHex;
+        let bits = 0;
+        for (let i = 0; i < head.id.length; i++) {
+          const x = head.id[i] ^ target[i];
+          if (x !== 0) {
+            bits = i * 8 + Math.clz32(x) - 24;
+            break;
+          }
+          bits = (i + 1) * 8;
+        }
+        emit({ type: 'closer', peer: head, distancePrefixBits: bits });
+      }
+      for (const c of best) {
+        if (inFlight >= alpha) break;
+        if (c.state !== 'new') continue;
+        c.state = 'asked';
+        inFlight++;
+        requests++;
+        emit({ type: 'asked', peer: c });
+        deps.query(c, kind, target, inner.signal).then(
+          (reply) => {
+            inFlight--;
+            if (finished) return;
+            handleReply(c, reply);
+            step();
+          },
+          (error: Error) => {
+            inFlight--;
+            if (finished) return;
+            c.state = 'failed';
+            failures++;
+            emit({ type: 'failed', peer: c, reason: error.message });
+            step();
+          },
+        );
+      }
+      if (finished) return;
+      const done = best.every((c) => c.state === 'answered') || (inFlight === 0 && !best.some((c) => c.state === 'new'));
+      if (done) finish();
+    };
+
+    if (params.signal?.aborted) {
+      reject(new AbortError('the lookup was aborted before it started'));
+      return;
+    }
+    params.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = deps.clock.setTimeout(() => finish(undefined, undefined, true), params.timeoutMs);
+    for (const seed of params.seeds) consider(seed, 1);
+    step();
+  });

@@ -1,0 +1,524 @@
+/**
+ * A drogulus node: the seed's Node class, complete. It receives bytes from an
+ * injected transport, answers requests with one handler per message type,
+ * runs lookups, and offers the high-level API (set, get, whois). It reads no
+ * clock, timer, random source, socket or file except through its injected
+ * dependencies (docs/protocol.md describes what it does on the wire).
+ */
+import { bytesEqual, toHex } from '../crypto/bytes.js';
+import { type Identity, nodeIdOf } from '../crypto/identity.js';
+import { type CodecOptions, type DecodedMessage, decodeMessage, encodeMessage } from '../protocol/codec.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { checkItem, createItem, type Item, itemKey, type ItemValue } from '../protocol/item.js';
+import { isRequest, type Message, type MessageBody, type Request } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import { type Address, type ContactInfo, sameAddress } from '../routing/contact.js';
+import { compareDistance } from '../routing/distance.js';
+import { RoutingTable, type TableSnapshot } from '../routing/routing-table.js';
+import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Random } from '../runtime/random.js';
+import type { ItemStore } from '../storage/item-store.js';
+import { MemoryItemStore } from '../storage/memory-item-store.js';
+import { type NodeOptions, resolveOptions } from './defaults.js';
+import type { NodeEvent, NodeEventListener } from './events.js';
+import { errorReply, type HandlerContext, type ReplyBody } from './handlers/context.js';
+import { handleFindNode } from './handlers/find-node.js';
+import { handleFindValue } from './handlers/find-value.js';
+import { handlePing } from './handlers/ping.js';
+import { acceptItem, handleStore, type StoreOutcome } from './handlers/store.js';
+import { type Candidate, lookup, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
+import { runMaintenance, type MaintenanceReport } from './maintenance.js';
+import { RpcClient, RpcFailure, type RpcReply } from './rpc.js';
+import { NodeStats } from './stats.js';
+import type { Transport } from './transport.js';
+
+export interface NodeDeps {
+  readonly identity: Identity;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly store?: ItemStore;
+  readonly options?: Partial<NodeOptions>;
+  /** The whoami profile, published under our own public key after joining. */
+  readonly profile?: Readonly<Record<string, string>>;
+}
+
+/** A peer to join through: an address, with its public key when known. */
+export interface Seed extends Address {
+  readonly publicKey?: Uint8Array;
+}
+
+export interface OperationOptions {
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: LookupEvent) => void;
+}
+
+export type ReplicaOutcome =
+  | { readonly peer: string; readonly status: 'stored' }
+  | { readonly peer: string; readonly status: 'refused'; readonly code: number; readonly message: string }
+  | { readonly peer: string; readonly status: 'failed'; readonly reason: string };
+
+export interface ReplicateOptions extends OperationOptions {
+  readonly onReplica?: (outcome: ReplicaOutcome) => void;
+}
+
+export interface ReplicateReport {
+  readonly key: string;
+  readonly attempted: number;
+  readonly stored: number;
+  readonly replicas: readonly ReplicaOutcome[];
+  readonly lookup: Pick<LookupResult, 'rounds' | 'requests'>;
+}
+
+export interface RetrieveReport {
+  readonly item: Item | undefined;
+  readonly source: 'local' | 'network' | 'none';
+  readonly rounds: number;
+  readonly requests: number;
+}
+
+export interface SetOptions extends ReplicateOptions {
+  /** Lifetime in seconds from now; 0, negative or omitted = never expires. */
+  readonly expires?: number;
+  readonly duplicate?: number;
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+export const SELF = 'self';
+
+export class DrogulusNode {
+  readonly identity: Identity;
+  readonly options: NodeOptions;
+  readonly table: RoutingTable;
+  readonly store: ItemStore;
+  readonly stats = new NodeStats();
+  readonly clock: Clock;
+  readonly random: Random;
+  private readonly transport: Transport;
+  private readonly rpc: RpcClient;
+  private readonly codecOptions: CodecOptions;
+  private readonly listeners = new Set<NodeEventListener>();
+  private readonly challenges = new Set<string>();
+  private readonly lastTimestamps = new Map<string, number>();
+  private readonly context: HandlerContext;
+  private readonly profile: Readonly<Record<string, string>> | undefined;
+  private maintenanceTimer: TimerHandle | undefined;
+  private maintenance: Promise<MaintenanceReport> | undefined;
+  private running = false;
+
+  constructor(deps: NodeDeps) {
+    this.identity = deps.identity;
+    this.transport = deps.transport;
+    this.clock = deps.clock;
+    this.random = deps.random;
+    this.options = resolveOptions(deps.options);
+    this.store = deps.store ?? new MemoryItemStore();
+    this.profile = deps.profile;
+    this.table = new RoutingTable(this.identity.nodeId, { k: this.options.k, allowedFails: this.options.allowedRpcFails }, this.clock.now());
+    this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits };
+    this.rpc = new RpcClient(this.identity, this.transport, this.clock, this.random, this.options, (m, bytes) => this.stats.countOut(m.type, bytes));
+    this.context = {
+      options: this.options,
+      table: this.table,
+      store: this.store,
+      now: () => this.clock.now(),
+      blacklist: (publicKey, reason) => this.blacklist(publicKey, reason),
+      emit: (event) => this.emit(event),
+    };
+  }
+
+  get publicKey(): Buffer {
+    return this.identity.publicKey;
+  }
+
+  get nodeId(): Buffer {
+    return this.identity.nodeId;
+  }
+
+  get address(): Address {
+    return this.transport.localAddress;
+  }
+
+  get pendingRequests(): number {
+    return this.rpc.pendingCount;
+  }
+
+  /** Starts answering messages and the periodic refresh/republish work. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.transport.onReceive((bytes, from) => this.receive(bytes, from));
+    this.scheduleMaintenance();
+  }
+
+  /** Stops timers, fails pending requests, saves the routing table. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
+    this.rpc.close();
+    await this.maintenance?.catch(() => undefined);
+    this.store.saveTable(this.table.toSnapshot());
+    this.transport.close();
+  }
+
+  onEvent(listener: NodeEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- incoming ----
+
+  /** Everything that arrives goes through here; nothing a peer sends can throw out of it. */
+  receive(bytes: Uint8Array, from: Address): void {
+    if (!this.running) return;
+    try {
+      const decoded = decodeMessage(bytes, this.codecOptions);
+      if (!decoded.ok) {
+        this.stats.countDrop(`codec-${decoded.error.code}`);
+        this.refuseUndecodable(decoded.error, bytes.length, from);
+        return;
+      }
+      const { message } = decoded.value;
+      this.stats.countIn(message.type, bytes.length);
+      if (isRequest(message)) this.handleRequest(decoded.value, from);
+      else if (!this.rpc.handleReply(decoded.value, from)) this.stats.countDrop('unmatched-reply');
+    } catch (error) {
+      this.stats.countDrop('internal-error');
+      this.emit({ type: 'message-dropped', reason: `internal error: ${(error as Error).message}` });
+    }
+  }
+
+  private handleRequest(decoded: DecodedMessage, from: Address): void {
+    const request = decoded.message as Request;
+    const senderId = decoded.senderId;
+    const addressedToUs = bytesEqual(request.recipientId, this.nodeId) || (request.type === 'ping' && request.recipientId.length === 0);
+    if (!addressedToUs) return this.drop('misdirected');
+    if (bytesEqual(senderId, this.nodeId)) return this.drop('from-self');
+    if (this.table.isBlacklisted(senderId)) return this.drop('blacklisted-sender');
+    const contactAddress = { host: from.host, port: request.replyPort };
+    let body: ReplyBody;
+    switch (request.type) {
+      case 'ping':
+        body = handlePing(this.context);
+        break;
+      case 'find-node':
+        body = handleFindNode(this.context, request, senderId);
+        break;
+      case 'find-value':
+        body = handleFindValue(this.context, request, senderId);
+        break;
+      case 'store':
+        body = handleStore(this.context, request.item, request.senderPublicKey);
+        break;
+    }
+    if (body.type === 'error') this.stats.countError(body.code);
+    this.reply(request, senderId, body, from);
+    if (!this.table.isBlacklisted(senderId)) this.noteSender(request.senderPublicKey, senderId, contactAddress);
+  }
+
+  /**
+   * Every valid message refreshes its sender, but only a round trip may add it
+   * or move it: a sender that is new, or speaks from a new address, is
+   * challenged with a Ping to that address (docs/protocol.md, "Routing rules").
+   */
+  private noteSender(publicKey: Uint8Array, id: Buffer, address: Address): void {
+    const now = this.clock.now();
+    if (this.table.touch(id, address, now)) return;
+    const placement = this.table.placement(id);
+    if (placement === 'self' || placement === 'blacklisted') return;
+    const key = `${toHex(id)}@${address.host}:${address.port}`;
+    if (this.challenges.has(key) || this.challenges.size >= this.options.maxPendingChallenges) return;
+    this.challenges.add(key);
+    this.request({ publicKey, id, host: address.host, port: address.port }, { type: 'ping' })
+      .catch(() => this.stats.countDrop('challenge-failed'))
+      .finally(() => this.challenges.delete(key));
+  }
+
+  private refuseUndecodable(error: { code: ErrorCode; message: string; requestId?: Uint8Array; senderPublicKey?: Uint8Array }, receivedBytes: number, from: Address): void {
+    // The envelope of bytes that failed to decode is unauthenticated: answer
+    // only when the answer is no bigger than what came in, so a forged source
+    // address cannot turn this node into an amplifier.
+    if (error.code === ErrorCode.UnverifiableProvenance || !error.requestId || !error.senderPublicKey) return;
+    const message = {
+      ...errorReply(error.code, error.message),
+      requestId: error.requestId,
+      senderPublicKey: this.publicKey,
+      replyPort: this.address.port,
+      version: PROTOCOL_VERSION,
+      recipientId: nodeIdOf(error.senderPublicKey),
+    } as Message;
+    const bytes = encodeMessage(message, this.identity);
+    if (bytes.length > receivedBytes) return this.drop('error-reply-suppressed');
+    this.stats.countError(error.code);
+    this.sendBytes(from, message, bytes);
+  }
+
+  private reply(request: Request, senderId: Buffer, body: ReplyBody, to: Address): void {
+    const message = {
+      ...body,
+      requestId: request.requestId,
+      senderPublicKey: this.publicKey,
+      replyPort: this.address.port,
+      version: PROTOCOL_VERSION,
+      recipientId: senderId,
+    } as Message;
+    this.sendBytes(to, message, encodeMessage(message, this.identity));
+  }
+
+  private sendBytes(to: Address, message: Message, bytes: Uint8Array): void {
+    this.stats.countOut(message.type, bytes.length);
+    try {
+      this.transport.send(to, bytes);
+    } catch {
+      this.drop('send-failed');
+    }
+  }
+
+  private drop(reason: string): void {
+    this.stats.countDrop(reason);
+  }
+
+  // ---- outgoing ----
+
+  /**
+   * Sends a request to a known peer. A sealed reply adds or refreshes the peer
+   * at the address we asked; a timeout counts a failure against the contact,
+   * but only if the table holds it at that same address.
+   */
+  async request(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal?: AbortSignal): Promise<RpcReply> {
+    try {
+      const reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal });
+      this.verified(reply);
+      return reply;
+    } catch (error) {
+      if (error instanceof RpcFailure && error.reason === 'timeout') this.failed(peer.id, peer);
+      throw error;
+    }
+  }
+
+  /** Pings an address, with or without knowing its key; resolves with the verified responder. */
+  async ping(address: Address, publicKey?: Uint8Array): Promise<RpcReply> {
+    const expected = publicKey ? { publicKey, id: nodeIdOf(publicKey) } : undefined;
+    const reply = await this.rpc.request(address, { type: 'ping' }, expected);
+    this.verified(reply);
+    return reply;
+  }
+
+  private verified(reply: RpcReply): void {
+    if (this.table.isBlacklisted(reply.responderId)) return;
+    const before = this.table.get(reply.responderId);
+    const outcome = this.table.add(reply.responder, this.clock.now(), reply.rttMs);
+    const idHex = toHex(reply.responderId);
+    const { host, port } = reply.responder;
+    if (outcome === 'added') this.emit({ type: 'contact-added', idHex, host, port });
+    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex, host, port });
+  }
+
+  private failed(id: Uint8Array, address: Address): void {
+    const known = this.table.get(id);
+    if (!known || !sameAddress(known, address)) return;
+    if (this.table.recordFailure(id) === 'evicted') this.emit({ type: 'contact-evicted', idHex: toHex(id) });
+  }
+
+  blacklist(publicKey: Uint8Array, reason: string): void {
+    const id = nodeIdOf(publicKey);
+    if (this.table.isBlacklisted(id)) return;
+    this.table.blacklist(id);
+    this.emit({ type: 'blacklisted', idHex: toHex(id), reason });
+  }
+
+  /** An iterative lookup from our routing table (Kademlia section 2.3). */
+  lookup(target: Uint8Array, kind: LookupKind, options: OperationOptions = {}): Promise<LookupResult> {
+    const targetId = Buffer.from(target);
+    this.stats.lookups++;
+    this.table.touchBucketFor(targetId, this.clock.now());
+    return lookup(
+      {
+        ownId: this.nodeId,
+        clock: this.clock,
+        isBlacklisted: (id) => this.table.isBlacklisted(id),
+        onForgedValue: (peer, code) => this.blacklist(peer.publicKey, `served a forged value (code ${code})`),
+        query: async (peer: Candidate, queryKind, key, signal) => {
+          const body: MessageBody<Request> = queryKind === 'value' ? { type: 'find-value', key } : { type: 'find-node', key };
+          return (await this.request(peer, body, signal)).message;
+        },
+      },
+      {
+        target: targetId,
+        kind,
+        seeds: this.table.closest(targetId, this.options.k),
+        k: this.options.k,
+        alpha: this.options.alpha,
+        timeoutMs: this.options.lookupTimeoutMs,
+        signal: options.signal,
+        onEvent: options.onEvent,
+      },
+    );
+  }
+
+  /**
+   * Joins the network through seed addresses or a saved routing table, then
+   * looks up our own id to meet our neighbours, then publishes our profile.
+   */
+  async join(seeds: readonly Seed[] | TableSnapshot, options: OperationOptions = {}): Promise<{ contacts: number; seedsAnswered: number }> {
+    let seedsAnswered = 0;
+    if (Array.isArray(seeds)) {
+      const answers = await Promise.allSettled(seeds.map((s) => this.ping(s, s.publicKey)));
+      seedsAnswered = answers.filter((a) => a.status === 'fulfilled').length;
+    } else {
+      seedsAnswered = this.table.restore(seeds as TableSnapshot, this.clock.now()).restored;
+    }
+    if (this.table.size === 0) throw new Error(`join: none of the ${Array.isArray(seeds) ? seeds.length : 'saved'} seed contacts answered`);
+    await this.lookup(this.nodeId, 'node', options);
+    if (this.profile) await this.set(toHex(this.publicKey), JSON.stringify(this.profile), options);
+    return { contacts: this.table.size, seedsAnswered };
+  }
+
+  /** Stores a signed item on the `duplicate` closest nodes (ourselves included when we are among them). */
+  async replicate(item: Item, duplicate = this.options.duplicationCount, options: ReplicateOptions = {}): Promise<ReplicateReport> {
+    if (!Number.isInteger(duplicate) || duplicate < 1) throw new RangeError(`duplicate must be an integer of at least 1, got ${duplicate}`);
+    const problem = checkItem(item, this.clock.now());
+    if (problem) throw new ItemRefusedError(problem.code, problem.message);
+    const count = Math.min(duplicate, this.options.k);
+    const found = await this.lookup(item.key, 'node', options);
+    const closest = found.closest.slice(0, count);
+    const selfIsReplica = closest.length < count || compareDistance(this.nodeId, closest[count - 1].id, item.key) < 0;
+    const remote = selfIsReplica ? closest.slice(0, count - 1) : closest;
+    const replicas: ReplicaOutcome[] = [];
+    const record = (outcome: ReplicaOutcome): void => {
+      replicas.push(outcome);
+      options.onReplica?.(outcome);
+    };
+    if (selfIsReplica) record(this.storeLocally(item, SELF));
+    await Promise.all(
+      remote.map(async (peer) => {
+        try {
+          const reply = (await this.request(peer, { type: 'store', item }, options.signal)).message;
+          if (reply.type === 'error') record({ peer: peer.idHex, status: 'refused', code: reply.code, message: reply.details.message ?? reply.title });
+          else record({ peer: peer.idHex, status: 'stored' });
+        } catch (error) {
+          record({ peer: peer.idHex, status: 'failed', reason: (error as Error).message });
+        }
+      }),
+    );
+    return {
+      key: toHex(item.key),
+      attempted: replicas.length,
+      stored: replicas.filter((r) => r.status === 'stored').length,
+      replicas,
+      lookup: { rounds: found.rounds, requests: found.requests },
+    };
+  }
+
+  private storeLocally(item: Item, peer: string): ReplicaOutcome {
+    const outcome: StoreOutcome = acceptItem(this.context, item);
+    if (outcome.stored) {
+      this.emit({ type: 'item-stored', item, refreshed: outcome.refreshed });
+      return { peer, status: 'stored' };
+    }
+    return { peer, status: 'refused', code: outcome.code, message: outcome.message };
+  }
+
+  /**
+   * Finds the item under `key`: our own copy if we hold a live one, otherwise
+   * a FindValue lookup, after which the value is cached at the closest node
+   * asked that did not have it (Kademlia section 2.3).
+   */
+  async retrieve(key: Uint8Array, options: OperationOptions & { readonly fresh?: boolean } = {}): Promise<RetrieveReport> {
+    const now = this.clock.now();
+    if (!options.fresh) {
+      const held = this.store.get(key);
+      if (held && !checkItem(held.item, now)) {
+        this.store.touch(key, now);
+        return { item: held.item, source: 'local', rounds: 0, requests: 0 };
+      }
+    }
+    const found = await this.lookup(key, 'value', options);
+    if (!found.item) return { item: undefined, source: 'none', rounds: found.rounds, requests: found.requests };
+    if (found.cacheCandidate) {
+      this.request(found.cacheCandidate, { type: 'store', item: found.item }).catch(() => this.stats.countDrop('cache-store-failed'));
+    }
+    return { item: found.item, source: 'network', rounds: found.rounds, requests: found.requests };
+  }
+
+  /** Signs `value` under `name` with our key and replicates it. */
+  async set(name: string, value: ItemValue, options: SetOptions = {}): Promise<ReplicateReport & { item: Item }> {
+    const key = itemKey(this.publicKey, name);
+    const keyHex = toHex(key);
+    const held = this.store.get(key)?.item.timestamp ?? -1;
+    // Two sets within one millisecond must still be ordered, or the second would be refused as superseded.
+    const timestamp = Math.max(this.clock.now(), (this.lastTimestamps.get(keyHex) ?? -1) + 1, held + 1);
+    this.lastTimestamps.set(keyHex, timestamp);
+    const lifetimeS = options.expires ?? 0;
+    const item = createItem(this.identity, {
+      name,
+      value,
+      timestamp,
+      expires: lifetimeS > 0 ? timestamp + Math.round(lifetimeS * 1000) : 0,
+      meta: options.meta,
+    });
+    const report = await this.replicate(item, options.duplicate ?? this.options.duplicationCount, options);
+    return { ...report, item };
+  }
+
+  async get(publicKey: Uint8Array, name: string, options: OperationOptions = {}): Promise<Item | undefined> {
+    return (await this.retrieve(itemKey(publicKey, name), options)).item;
+  }
+
+  async getByKey(key: Uint8Array, options: OperationOptions = {}): Promise<Item | undefined> {
+    return (await this.retrieve(key, options)).item;
+  }
+
+  /** The whoami profile a node published under its own public key, if any. */
+  async whois(publicKey: Uint8Array, options: OperationOptions = {}): Promise<Record<string, string> | undefined> {
+    const item = await this.get(publicKey, toHex(publicKey), options);
+    if (!item || typeof item.value !== 'string') return undefined;
+    const parsed: unknown = JSON.parse(item.value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    return Object.fromEntries(Object.entries(parsed).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+  }
+
+  /** Refreshes stale buckets, deletes expired items, republishes, drops stale cached copies. */
+  runMaintenance(): Promise<MaintenanceReport> {
+    if (this.maintenance) return this.maintenance;
+    this.maintenance = runMaintenance(this).finally(() => {
+      this.maintenance = undefined;
+    });
+    return this.maintenance;
+  }
+
+  /** True when we are among the K closest nodes we know to `key`: our copy is a replica, not a cache. */
+  isAmongClosest(key: Uint8Array): boolean {
+    const closest = this.table.closest(key, this.options.k);
+    return closest.length < this.options.k || compareDistance(this.nodeId, closest[closest.length - 1].id, key) < 0;
+  }
+
+  emit(event: NodeEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        this.stats.countDrop('listener-error');
+      }
+    }
+  }
+
+  private scheduleMaintenance(): void {
+    this.maintenanceTimer = this.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.runMaintenance()
+        .catch(() => this.stats.countDrop('maintenance-error'))
+        .finally(() => {
+          if (this.running) this.scheduleMaintenance();
+        });
+    }, this.options.refreshIntervalMs);
+  }
+}
+
+export class ItemRefusedError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = 'ItemRefusedError';
+  }
+}

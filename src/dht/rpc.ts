@@ -1,0 +1,152 @@
+/**
+ * Requests and their replies. Every request gets a fresh random id; a reply is
+ * accepted only if it echoes a pending id, is addressed to us, comes from the
+ * host we asked and (when we know whom we asked) is sealed by that key. Such a
+ * reply proves the sender's address with a round trip, which is the only way
+ * a contact may enter or move in the routing table.
+ */
+import { toHex } from '../crypto/bytes.js';
+import type { Identity } from '../crypto/identity.js';
+import { type CodecOptions, type DecodedMessage, encodeMessage } from '../protocol/codec.js';
+import { type Message, type MessageBody, type Reply, type Request, REQUEST_ID_BYTES } from '../protocol/messages.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+import type { Address, ContactInfo } from '../routing/contact.js';
+import type { Clock, TimerHandle } from '../runtime/clock.js';
+import type { Random } from '../runtime/random.js';
+import type { Transport } from './transport.js';
+
+export type RpcFailureReason = 'timeout' | 'aborted' | 'overloaded' | 'closed';
+
+export class RpcFailure extends Error {
+  constructor(readonly reason: RpcFailureReason, address: Address) {
+    super(`request to ${address.host}:${address.port} failed: ${reason}`);
+    this.name = 'RpcFailure';
+  }
+}
+
+export interface RpcReply {
+  readonly message: Reply;
+  /** The responder, at the address we sent to: proven by this round trip. */
+  readonly responder: ContactInfo;
+  readonly responderId: Buffer;
+  readonly rttMs: number;
+}
+
+interface Pending {
+  readonly to: Address;
+  readonly expectedPublicKey: Uint8Array | undefined;
+  readonly sentMs: number;
+  readonly timer: TimerHandle;
+  readonly resolve: (reply: RpcReply) => void;
+  readonly reject: (error: RpcFailure) => void;
+  readonly onAbort: (() => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+export interface RpcCounters {
+  sent: number;
+  repliesMatched: number;
+  repliesUnmatched: number;
+  timeouts: number;
+}
+
+export class RpcClient {
+  private readonly pending = new Map<string, Pending>();
+  private closed = false;
+  readonly counters: RpcCounters = { sent: 0, repliesMatched: 0, repliesUnmatched: 0, timeouts: 0 };
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly transport: Transport,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly options: { readonly rpcTimeoutMs: number; readonly maxPendingRequests: number },
+    private readonly onSend: (message: Message, bytes: number) => void = () => undefined,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Sends `body` to `to`. `expected` is the peer we believe answers there;
+   * without it (a bootstrap address) the request must be a Ping.
+   */
+  request(
+    to: Address,
+    body: MessageBody<Request>,
+    expected: { readonly publicKey: Uint8Array; readonly id: Uint8Array } | undefined,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<RpcReply> {
+    if (this.closed) return Promise.reject(new RpcFailure('closed', to));
+    if (options.signal?.aborted) return Promise.reject(new RpcFailure('aborted', to));
+    if (this.pending.size >= this.options.maxPendingRequests) return Promise.reject(new RpcFailure('overloaded', to));
+    if (expected === undefined && body.type !== 'ping') throw new Error('only a Ping may be sent to an address whose key is unknown');
+    const requestId = Buffer.from(this.random.bytes(REQUEST_ID_BYTES));
+    const idHex = toHex(requestId);
+    const message = {
+      ...body,
+      requestId,
+      senderPublicKey: this.identity.publicKey,
+      replyPort: this.transport.localAddress.port,
+      version: PROTOCOL_VERSION,
+      recipientId: expected ? expected.id : Buffer.alloc(0),
+    } as Message;
+    const bytes = encodeMessage(message, this.identity);
+    return new Promise<RpcReply>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.counters.timeouts++;
+        this.settle(idHex)?.reject(new RpcFailure('timeout', to));
+      }, options.timeoutMs ?? this.options.rpcTimeoutMs);
+      const onAbort = options.signal ? () => this.settle(idHex)?.reject(new RpcFailure('aborted', to)) : undefined;
+      if (onAbort) options.signal!.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(idHex, { to, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, onAbort, signal: options.signal });
+      this.counters.sent++;
+      this.onSend(message, bytes.length);
+      this.transport.send(to, bytes);
+    });
+  }
+
+  /** Offers a decoded reply; returns false when it matches no pending request of ours. */
+  handleReply(decoded: DecodedMessage, from: Address): boolean {
+    const message = decoded.message;
+    const idHex = toHex(message.requestId);
+    const entry = this.pending.get(idHex);
+    const valid =
+      entry !== undefined &&
+      entry.to.host === from.host &&
+      Buffer.from(message.recipientId).equals(this.identity.nodeId) &&
+      (entry.expectedPublicKey === undefined || Buffer.from(entry.expectedPublicKey).equals(message.senderPublicKey));
+    if (!valid) {
+      this.counters.repliesUnmatched++;
+      return false;
+    }
+    this.settle(idHex);
+    this.counters.repliesMatched++;
+    entry.resolve({
+      message: message as Reply,
+      responder: { publicKey: message.senderPublicKey, host: entry.to.host, port: entry.to.port },
+      responderId: decoded.senderId,
+      rttMs: this.clock.now() - entry.sentMs,
+    });
+    return true;
+  }
+
+  /** Fails every pending request; later requests fail at once. */
+  close(): void {
+    this.closed = true;
+    for (const idHex of [...this.pending.keys()]) {
+      const entry = this.settle(idHex);
+      entry?.reject(new RpcFailure('closed', entry.to));
+    }
+  }
+
+  private settle(idHex: string): Pending | undefined {
+    const entry = this.pending.get(idHex);
+    if (!entry) return undefined;
+    this.pending.delete(idHex);
+    this.clock.clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
+    return entry;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Counters a node keeps about its traffic: messages in and out by type, error
+ * codes sent, inputs dropped by reason. Metrics and the simulator read them.
+ */
+export class NodeStats {
+  readonly messagesIn: Record<string, number> = {};
+  readonly messagesOut: Record<string, number> = {};
+  readonly errorsSent: Record<string, number> = {};
+  readonly dropped: Record<string, number> = {};
+  bytesIn = 0;
+  bytesOut = 0;
+  lookups = 0;
+
+  countIn(type: string, bytes: number): void {
+    this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;
+    this.bytesIn += bytes;
+  }
+
+  countOut(type: string, bytes: number): void {
+    this.messagesOut[type] = (this.messagesOut[type] ?? 0) + 1;
+    this.bytesOut += bytes;
+  }
+
+  countError(code: number): void {
+    this.errorsSent[code] = (this.errorsSent[code] ?? 0) + 1;
+  }
+
+  countDrop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  get totalOut(): number {
+    return Object.values(this.messagesOut).reduce((a, b) => a + b, 0);
+  }
+}
