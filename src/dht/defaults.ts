@@ -3,6 +3,7 @@
  * Options are merged with `??` so that 0 stays a valid setting.
  */
 import { hours, minutes, seconds } from '../runtime/clock.js';
+import { maxMessageBytesFor } from '../protocol/codec.js';
 import { DEFAULT_ITEM_LIMITS, type ItemLimits } from '../protocol/item.js';
 
 export interface NodeOptions {
@@ -29,8 +30,10 @@ export interface NodeOptions {
   readonly duplicationCount: number;
   /** Requests of ours awaiting replies; beyond this new requests fail at once. */
   readonly maxPendingRequests: number;
-  /** Address challenges in flight; beyond this unknown senders are not challenged. */
+  /** Recent address challenges remembered; beyond this unknown senders are not challenged. */
   readonly maxPendingChallenges: number;
+  /** The same id at the same address is challenged at most once per this interval. */
+  readonly challengeIntervalMs: number;
   /** Items a node holds at most; beyond this Stores of new keys are refused with code 4. */
   readonly maxStoredItems: number;
   /** Items dated further than this into the future are refused. */
@@ -53,12 +56,13 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   allowedRpcFails: 5,
   duplicationCount: 20,
   maxPendingRequests: 8192,
-  maxPendingChallenges: 256,
+  maxPendingChallenges: 4096,
+  challengeIntervalMs: minutes(1),
   maxStoredItems: 1_000_000,
   maxClockSkewMs: minutes(10),
   republishConcurrency: 8,
   itemLimits: DEFAULT_ITEM_LIMITS,
-  maxMessageBytes: DEFAULT_ITEM_LIMITS.maxValueBytes + 8 * 1024,
+  maxMessageBytes: maxMessageBytesFor(DEFAULT_ITEM_LIMITS),
 });
 
 /** Merges options over the defaults and checks them once, at the edge. */
@@ -75,11 +79,12 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     duplicationCount: options.duplicationCount ?? DEFAULTS.duplicationCount,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULTS.maxPendingRequests,
     maxPendingChallenges: options.maxPendingChallenges ?? DEFAULTS.maxPendingChallenges,
+    challengeIntervalMs: options.challengeIntervalMs ?? DEFAULTS.challengeIntervalMs,
     maxStoredItems: options.maxStoredItems ?? DEFAULTS.maxStoredItems,
     maxClockSkewMs: options.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs,
     republishConcurrency: options.republishConcurrency ?? DEFAULTS.republishConcurrency,
     itemLimits: options.itemLimits ?? DEFAULTS.itemLimits,
-    maxMessageBytes: options.maxMessageBytes ?? Math.max(DEFAULTS.maxMessageBytes, (options.itemLimits?.maxValueBytes ?? 0) + 8 * 1024),
+    maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFor(options.itemLimits ?? DEFAULTS.itemLimits),
   };
   const positive: Array<keyof NodeOptions> = ['k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes'];
   for (const name of positive) {

@@ -11,7 +11,7 @@ import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { nodeIdOf } from '../crypto/identity.js';
 import { checkItem, type Item } from '../protocol/item.js';
 import type { Reply, WireContact } from '../protocol/messages.js';
-import { compareDistance } from '../routing/distance.js';
+import { commonPrefixLength, compareDistance } from '../routing/distance.js';
 import type { Clock } from '../runtime/clock.js';
 
 export type LookupKind = 'node' | 'value';
@@ -48,6 +48,8 @@ export interface LookupResult {
   readonly requests: number;
   readonly failures: number;
   readonly timedOut: boolean;
+  /** Progress listeners that threw; the lookup carried on. */
+  readonly listenerErrors: number;
 }
 
 export interface LookupDeps {
@@ -88,8 +90,17 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     let requests = 0;
     let failures = 0;
     let finished = false;
-    let closestHex: string | undefined;
-    const emit = (event: LookupEvent): void => params.onEvent?.(event);
+    let announced: Candidate | undefined;
+    // A listener is the caller's code (a WebSocket, a progress bar): its
+    // failure must not break the lookup.
+    const emit = (event: LookupEvent): void => {
+      try {
+        params.onEvent?.(event);
+      } catch {
+        listenerErrors++;
+      }
+    };
+    let listenerErrors = 0;
 
     const insert = (c: Candidate): void => {
       let lo = 0;
@@ -132,7 +143,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       const closest = shortlist.filter((c) => c.state === 'answered').slice(0, k);
       const cacheCandidate = item ? closest.find((c) => c !== itemSource) : undefined;
       const rounds = itemSource ? itemSource.depth : closest.reduce((max, c) => Math.max(max, c.depth), 0);
-      resolve({ target, closest, item, itemSource, cacheCandidate, rounds, requests, failures, timedOut });
+      resolve({ target, closest, item, itemSource, cacheCandidate, rounds, requests, failures, timedOut, listenerErrors });
     };
 
     const onAbort = (): void => {
@@ -186,26 +197,20 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       const best = liveClosest();
       const head = best[0];
-      if (head && head.idHex !== closestHex) {
-        closestHex = head.idHex;
-        let bits = 0;
-        for (let i = 0; i < head.id.length; i++) {
-          const x = head.id[i] ^ target[i];
-          if (x !== 0) {
-            bits = i * 8 + Math.clz32(x) - 24;
-            break;
-          }
-          bits = (i + 1) * 8;
-        }
-        emit({ type: 'closer', peer: head, distancePrefixBits: bits });
+      if (head && (announced === undefined || compareDistance(head.id, announced.id, target) < 0)) {
+        announced = head;
+        emit({ type: 'closer', peer: head, distancePrefixBits: commonPrefixLength(head.id, target) });
+        if (finished) return;
       }
       for (const c of best) {
+        if (finished) return;
         if (inFlight >= alpha) break;
         if (c.state !== 'new') continue;
         c.state = 'asked';
         inFlight++;
         requests++;
         emit({ type: 'asked', peer: c });
+        if (finished) return;
         deps.query(c, kind, target, inner.signal).then(
           (reply) => {
             inFlight--;

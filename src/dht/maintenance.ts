@@ -9,7 +9,7 @@
 import { toHex } from '../crypto/bytes.js';
 import { isExpired } from '../protocol/item.js';
 import { randomIdWithPrefix } from '../routing/distance.js';
-import type { DrogulusNode } from './node.js';
+import { type DrogulusNode, SELF } from './node.js';
 
 export interface MaintenanceReport {
   readonly bucketsRefreshed: number;
@@ -45,9 +45,12 @@ export const runMaintenance = async (node: DrogulusNode): Promise<MaintenanceRep
     const staleCache = !node.isAmongClosest(item.key) && now - stored.accessedMs >= options.replicateIntervalMs;
     if (staleCache) {
       work.push(async () => {
-        await node.replicate(item).catch(() => undefined);
-        store.delete(item.key);
+        const report = await node.replicate(item).catch(() => undefined);
         republished++;
+        // Our table may still list dead nodes closer than us: if the lookup
+        // found us among the closest live ones after all, our copy stays.
+        if (report?.replicas.some((r) => r.peer === SELF && r.status === 'stored')) return;
+        store.delete(item.key);
         dropped++;
         node.emit({ type: 'item-dropped', keyHex, reason: 'cached copy not read for a replicate interval' });
       });

@@ -98,7 +98,8 @@ export class DrogulusNode {
   private readonly rpc: RpcClient;
   private readonly codecOptions: CodecOptions;
   private readonly listeners = new Set<NodeEventListener>();
-  private readonly challenges = new Set<string>();
+  /** When we last challenged each id@address. */
+  private readonly challenges = new Map<string, number>();
   private readonly lastTimestamps = new Map<string, number>();
   private readonly context: HandlerContext;
   private readonly profile: Readonly<Record<string, string>> | undefined;
@@ -227,12 +228,19 @@ export class DrogulusNode {
     if (this.table.touch(id, address, now)) return;
     const placement = this.table.placement(id);
     if (placement === 'self' || placement === 'blacklisted') return;
+    // One challenge per id and address per interval: two nodes that do not
+    // keep each other must not challenge each other's challenges forever.
     const key = `${toHex(id)}@${address.host}:${address.port}`;
-    if (this.challenges.has(key) || this.challenges.size >= this.options.maxPendingChallenges) return;
-    this.challenges.add(key);
-    this.request({ publicKey, id, host: address.host, port: address.port }, { type: 'ping' })
-      .catch(() => this.stats.countDrop('challenge-failed'))
-      .finally(() => this.challenges.delete(key));
+    const last = this.challenges.get(key);
+    if (last !== undefined && now - last < this.options.challengeIntervalMs) return;
+    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) this.pruneChallenges(now);
+    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) return this.drop('challenge-table-full');
+    this.challenges.set(key, now);
+    this.request({ publicKey, id, host: address.host, port: address.port }, { type: 'ping' }).catch(() => this.stats.countDrop('challenge-failed'));
+  }
+
+  private pruneChallenges(now: number): void {
+    for (const [key, at] of this.challenges) if (now - at >= this.options.challengeIntervalMs) this.challenges.delete(key);
   }
 
   private refuseUndecodable(error: { code: ErrorCode; message: string; requestId?: Uint8Array; senderPublicKey?: Uint8Array }, receivedBytes: number, from: Address): void {
@@ -361,18 +369,20 @@ export class DrogulusNode {
    * Joins the network through seed addresses or a saved routing table, then
    * looks up our own id to meet our neighbours, then publishes our profile.
    */
-  async join(seeds: readonly Seed[] | TableSnapshot, options: OperationOptions = {}): Promise<{ contacts: number; seedsAnswered: number }> {
+  async join(seeds: readonly Seed[] | TableSnapshot, options: OperationOptions = {}): Promise<{ contacts: number; seedsAnswered: number; restored: number }> {
     let seedsAnswered = 0;
+    let restored = 0;
     if (Array.isArray(seeds)) {
       const answers = await Promise.allSettled(seeds.map((s) => this.ping(s, s.publicKey)));
       seedsAnswered = answers.filter((a) => a.status === 'fulfilled').length;
     } else {
-      seedsAnswered = this.table.restore(seeds as TableSnapshot, this.clock.now()).restored;
+      // Restored contacts are not pinged first: the lookup below asks them, and failures evict them.
+      restored = this.table.restore(seeds as TableSnapshot, this.clock.now()).restored;
     }
     if (this.table.size === 0) throw new Error(`join: none of the ${Array.isArray(seeds) ? seeds.length : 'saved'} seed contacts answered`);
     await this.lookup(this.nodeId, 'node', options);
     if (this.profile) await this.set(toHex(this.publicKey), JSON.stringify(this.profile), options);
-    return { contacts: this.table.size, seedsAnswered };
+    return { contacts: this.table.size, seedsAnswered, restored };
   }
 
   /** Stores a signed item on the `duplicate` closest nodes (ourselves included when we are among them). */

@@ -7,7 +7,7 @@
  */
 import { toHex } from '../crypto/bytes.js';
 import type { Identity } from '../crypto/identity.js';
-import { type CodecOptions, type DecodedMessage, encodeMessage } from '../protocol/codec.js';
+import { type DecodedMessage, encodeMessage } from '../protocol/codec.js';
 import { type Message, type MessageBody, type Reply, type Request, REQUEST_ID_BYTES } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Address, ContactInfo } from '../routing/contact.js';

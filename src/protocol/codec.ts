@@ -7,7 +7,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
-import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits } from './item.js';
+import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
 import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
@@ -21,6 +21,11 @@ const MAX_TITLE_CHARS = 128;
 const MAX_DETAILS = 16;
 const MAX_DETAIL_CHARS = 1024;
 
+/** The largest message that can carry an item within `limits`, with its envelope and seal. */
+export function maxMessageBytesFor(limits: ItemLimits): number {
+  return maxEncodedItemBytes(limits) + 512;
+}
+
 export interface CodecOptions {
   /** Whole messages larger than this are refused with code 4. */
   readonly maxMessageBytes: number;
@@ -28,7 +33,7 @@ export interface CodecOptions {
 }
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
-  maxMessageBytes: DEFAULT_ITEM_LIMITS.maxValueBytes + 8 * 1024,
+  maxMessageBytes: maxMessageBytesFor(DEFAULT_ITEM_LIMITS),
   itemLimits: DEFAULT_ITEM_LIMITS,
 });
 
@@ -48,7 +53,8 @@ export interface DecodeFailure extends ProtocolError {
 export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage } | { readonly ok: false; readonly error: DecodeFailure };
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+// copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
 
 /** Encodes and seals `message` with `identity`, which must be the sender's. */
 export const encodeMessage = (message: Message, identity: Identity): Buffer => {

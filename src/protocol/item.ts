@@ -140,10 +140,17 @@ export interface ItemLimits {
 export const DEFAULT_ITEM_LIMITS: ItemLimits = Object.freeze({
   maxValueBytes: 64 * 1024,
   maxNameBytes: 1024,
-  maxMetaEntries: 32,
+  maxMetaEntries: 16,
   maxMetaEntryBytes: 1024,
   maxCreatedWithBytes: 128,
 });
+
+/**
+ * An upper bound on an encoded item within `limits` (fields at their limits
+ * plus msgpack framing), so message size limits always admit a valid item.
+ */
+export const maxEncodedItemBytes = (limits: ItemLimits): number =>
+  limits.maxValueBytes + limits.maxNameBytes + limits.maxCreatedWithBytes + limits.maxMetaEntries * (limits.maxMetaEntryBytes + 16) + 512;
 
 const MAX_TIME_MS = Number.MAX_SAFE_INTEGER;
 
@@ -162,11 +169,13 @@ export const checkItemShape = (item: UnsignedItem, limits: ItemLimits): Protocol
   if (size > limits.maxValueBytes) {
     return protocolError(ErrorCode.RequestTooBig, `item value is ${size} bytes, more than the limit of ${limits.maxValueBytes}`);
   }
-  if (typeof item.value === 'string' && !isJson(item.value)) return bad('item value is a string but not valid JSON text');
+  if (typeof item.value === 'string' && !isJson(item.value)) return bad('item value is a string but not valid JSON text (a string value is JSON: pass bytes for plain text, or JSON.stringify it)');
   const entries = Object.entries(item.meta);
   if (entries.length > limits.maxMetaEntries) return bad(`item meta has more than ${limits.maxMetaEntries} entries`);
   for (const [k, v] of entries) {
     if (typeof v !== 'string') return bad(`item meta value for "${k}" must be a string`);
+    // JavaScript decoders cannot keep this key in a plain object (msgpackr renames it), so the signature would break in transit.
+    if (k === '__proto__') return bad('item meta key "__proto__" is reserved');
     if (Buffer.byteLength(k) + Buffer.byteLength(v) > limits.maxMetaEntryBytes) {
       return bad(`item meta entry "${k.slice(0, 32)}" is longer than ${limits.maxMetaEntryBytes} bytes`);
     }

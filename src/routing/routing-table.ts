@@ -108,18 +108,24 @@ export class RoutingTable {
   }
 
   /**
-   * Marks a known contact as seen, only if the message came from the address
-   * the table holds for it. Returns false when it is unknown or has moved:
-   * then only a challenge round trip may add or move it.
+   * Marks a known contact (in a bucket or a replacement cache) as seen, only
+   * if the message came from the address the table holds for it. Returns false
+   * when it is unknown or has moved: then only a challenge round trip may add
+   * or move it.
    */
   touch(id: Uint8Array, address: Address, nowMs: number): boolean {
     const idHex = toHex(id);
     const bucket = this.bucketFor(id);
     const index = bucket.indexOf(idHex);
-    if (index < 0) return false;
-    const old = bucket.contacts[index];
-    if (!sameAddress(old, address)) return false;
-    bucket.refresh(index, { ...old, lastSeenMs: nowMs });
+    if (index >= 0) {
+      const old = bucket.contacts[index];
+      if (!sameAddress(old, address)) return false;
+      bucket.refresh(index, { ...old, lastSeenMs: nowMs });
+      return true;
+    }
+    const cached = bucket.replacementIndexOf(idHex);
+    if (cached < 0 || !sameAddress(bucket.replacements[cached], address)) return false;
+    bucket.addReplacement({ ...bucket.replacements[cached], lastSeenMs: nowMs }, this.options.k);
     return true;
   }
 
@@ -233,13 +239,27 @@ export class RoutingTable {
   restore(snapshot: TableSnapshot, nowMs: number): { restored: number; skipped: number } {
     let restored = 0;
     let skipped = 0;
-    for (const id of snapshot.blacklist ?? []) {
-      if (typeof id === 'string' && /^[0-9a-f]{128}$/.test(id)) this.blacklisted.add(id);
+    const list = (x: unknown): unknown[] => {
+      if (Array.isArray(x)) return x;
+      if (x !== undefined) skipped++;
+      return [];
+    };
+    for (const id of list(snapshot.blacklist)) {
+      // blacklist() also evicts the contact and its cache entry if we hold it already.
+      if (typeof id === 'string' && /^[0-9a-f]{128}$/.test(id)) this.blacklist(Buffer.from(id, 'hex'));
       else skipped++;
     }
-    for (const c of snapshot.contacts ?? []) {
-      const ok = typeof c?.publicKey === 'string' && /^[0-9a-f]{64}$/.test(c.publicKey) && typeof c.host === 'string' && Number.isInteger(c.port) && c.port > 0 && c.port < 65536;
-      if (!ok) {
+    for (const entry of list(snapshot.contacts)) {
+      const c = entry as { publicKey?: unknown; host?: unknown; port?: unknown } | null;
+      if (
+        typeof c?.publicKey !== 'string' ||
+        !/^[0-9a-f]{64}$/.test(c.publicKey) ||
+        typeof c.host !== 'string' ||
+        typeof c.port !== 'number' ||
+        !Number.isInteger(c.port) ||
+        c.port <= 0 ||
+        c.port >= 65536
+      ) {
         skipped++;
         continue;
       }
