@@ -187,7 +187,7 @@ describe('DrogulusNode', () => {
       const saved = net.nodes[0].table.toSnapshot();
       expect(saved.contacts.length).toBeGreaterThan(0);
       const result = await net.run(newcomer.join(saved));
-      expect(result.seedsAnswered).toBe(saved.contacts.length);
+      expect(result.restored).toBe(saved.contacts.length);
       expect(newcomer.table.size).toBeGreaterThanOrEqual(saved.contacts.length);
       for (const c of saved.contacts) expect(newcomer.table.get(sha512(Buffer.from(c.publicKey, 'hex')))).toBeDefined();
     });
