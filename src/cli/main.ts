@@ -1,49 +1,53 @@
 #!/usr/bin/env node
 /**
- * The drogulus command. Until the networked node lands, it offers the
- * simulator: `drogulus sim --nodes N --items M --seed S [--json]`.
+ * The drogulus command: keygen, whoami, start, set, get, whois, peers, status,
+ * devnet and sim. Exit codes: 0 success, 1 not found, 2 usage or bad input,
+ * 3 node or network failure.
  */
-import { Command, InvalidArgumentError } from 'commander';
-import { runSimulation } from '../sim/simulator.js';
+import { Command, CommanderError } from 'commander';
+import { registerClientCommands } from './commands/client-commands.js';
+import { registerDevnet } from './commands/devnet.js';
+import { registerKeygen } from './commands/keygen.js';
+import { registerSim } from './commands/sim.js';
+import { registerStart } from './commands/start.js';
+import { registerWhoami } from './commands/whoami.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { VERSION } from './version.js';
 
-const positiveInt = (name: string) => (text: string): number => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
-  return n;
+export const buildProgram = (): Command => {
+  const program = new Command()
+    .name('drogulus')
+    .description('An openly writable, decentralised key/value store on a Kademlia DHT')
+    .version(VERSION)
+    .exitOverride()
+    .showHelpAfterError();
+  registerKeygen(program);
+  registerWhoami(program);
+  registerStart(program);
+  registerClientCommands(program);
+  registerDevnet(program);
+  registerSim(program);
+  return program;
 };
 
-const program = new Command()
-  .name('drogulus')
-  .description('An openly writable, decentralised key/value store on a Kademlia DHT')
-  .version('0.1.0')
-  .exitOverride();
-
-program
-  .command('sim')
-  .description('run real nodes on an in-memory network and report lookup and storage figures')
-  .option('--nodes <n>', 'number of nodes', positiveInt('--nodes'), 200)
-  .option('--items <m>', 'number of items to set and get', positiveInt('--items'), 50)
-  .option('--seed <s>', 'random seed: the same seed gives the same figures', positiveInt('--seed'), 1)
-  .option('--latency <ms>', 'one-way virtual latency per packet', positiveInt('--latency'), 5)
-  .option('--json', 'write the report as one JSON object')
-  .action(async (opts: { nodes: number; items: number; seed: number; latency: number; json?: boolean }) => {
-    if (opts.nodes < 2) throw new InvalidArgumentError('--nodes must be at least 2');
-    if (!opts.json) process.stderr.write(`simulating ${opts.nodes} nodes and ${opts.items} items (seed ${opts.seed})...\n`);
-    const report = await runSimulation({ nodes: opts.nodes, items: opts.items, seed: opts.seed, latencyMs: opts.latency });
-    if (opts.json) {
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+const main = async (): Promise<void> => {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
       return;
     }
-    const width = Math.max(...Object.keys(report).map((k) => k.length));
-    for (const [k, v] of Object.entries(report)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
-  });
+    if (error instanceof CliError) {
+      process.stderr.write(`drogulus: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`drogulus: ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = ExitCode.Failure;
+  }
+};
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  const code = (error as { exitCode?: number }).exitCode;
-  if (code === 0) process.exit(0);
-  if ((error as { code?: string }).code?.startsWith('commander.')) process.exit(2);
-  process.stderr.write(`drogulus: ${(error as Error).message}\n`);
-  process.exit(code ?? 3);
-}
+await main();
+// Exit explicitly: a keep-alive socket of the API client must not hold the process open.
+process.exit(process.exitCode ?? ExitCode.Ok);

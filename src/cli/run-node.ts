@@ -1,0 +1,144 @@
+/**
+ * Assembles a real node: the DHT core of src/dht, unchanged, over UDP/TCP
+ * sockets, a SQLite store and the system clock, with the local HTTP API in
+ * front of it; joins, saves its routing table as it goes, and stops cleanly.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApiServer } from '../api/server.js';
+import type { Identity } from '../crypto/identity.js';
+import { toHex } from '../crypto/bytes.js';
+import { type NodeOptions, resolveOptions } from '../dht/defaults.js';
+import { DrogulusNode, type Seed } from '../dht/node.js';
+import type { NodeEvent } from '../dht/events.js';
+import type { TableSnapshot } from '../routing/routing-table.js';
+import { SystemClock } from '../runtime/system-clock.js';
+import { SystemRandom } from '../runtime/random.js';
+import { SqliteItemStore } from '../storage/sqlite-item-store.js';
+import { UdpTransport } from '../transport/udp-transport.js';
+import { FILES } from './data-dir.js';
+import type { Profile } from './profile.js';
+import { VERSION } from './version.js';
+
+export interface RunNodeOptions {
+  readonly identity: Identity;
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly apiHost: string;
+  /** 0 picks a free port; undefined runs no API. */
+  readonly apiPort: number | undefined;
+  readonly apiToken: string;
+  readonly logger: Logger;
+  readonly profile?: Profile;
+  readonly nodeOptions?: Partial<NodeOptions>;
+}
+
+export interface RunningNode {
+  readonly node: DrogulusNode;
+  readonly api: FastifyInstance | undefined;
+  /** The API's base URL, e.g. http://127.0.0.1:1909. */
+  readonly apiUrl: string | undefined;
+  readonly transport: UdpTransport;
+  /** Joins through seeds, a saved table, or (with neither) the table saved last time. */
+  join(seeds?: readonly Seed[] | TableSnapshot): Promise<{ contacts: number; source: string }>;
+  stop(): Promise<void>;
+}
+
+const TABLE_SAVE_INTERVAL_MS = 30_000;
+
+export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => {
+  const { logger } = options;
+  const store = SqliteItemStore.open(join(options.dataDir, FILES.database));
+  let transport: UdpTransport;
+  try {
+    transport = await UdpTransport.bind({ host: options.host, port: options.port, maxMessageBytes: resolveOptions(options.nodeOptions).maxMessageBytes });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const node = new DrogulusNode({
+    identity: options.identity,
+    transport,
+    clock: new SystemClock(),
+    random: new SystemRandom(),
+    store,
+    options: options.nodeOptions,
+    profile: options.profile && Object.keys(options.profile).length > 0 ? (options.profile as Record<string, string>) : undefined,
+  });
+  node.onEvent((event) => logEvent(logger, event, store, node));
+  node.start();
+  const saveTimer = setInterval(() => store.saveTable(node.table.toSnapshot()), TABLE_SAVE_INTERVAL_MS);
+  saveTimer.unref();
+
+  let api: FastifyInstance | undefined;
+  let apiUrl: string | undefined;
+  if (options.apiPort !== undefined) {
+    api = createApiServer({ node, token: options.apiToken, version: VERSION, logger: logger.child({ component: 'api' }) });
+    try {
+      await api.listen({ host: options.apiHost, port: options.apiPort });
+    } catch (error) {
+      clearInterval(saveTimer);
+      await node.stop();
+      store.close();
+      throw error;
+    }
+    const address = api.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.apiPort;
+    apiUrl = `http://${options.apiHost.includes(':') ? `[${options.apiHost}]` : options.apiHost}:${port}`;
+  }
+  logger.info({ publicKey: toHex(node.publicKey), nodeId: toHex(node.nodeId), port: transport.localAddress.port, api: apiUrl }, 'node started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    node,
+    api,
+    apiUrl,
+    transport,
+    async join(seeds) {
+      const source = seeds ? (Array.isArray(seeds) ? 'bootstrap' : 'peers file') : 'saved routing table';
+      const chosen = seeds ?? store.loadTable();
+      if (!chosen || (!Array.isArray(chosen) && (chosen as TableSnapshot).contacts?.length === 0)) {
+        logger.warn('no bootstrap, peers file or saved routing table: running alone until another node joins through us');
+        return { contacts: 0, source: 'none' };
+      }
+      const result = await node.join(chosen);
+      store.saveTable(node.table.toSnapshot());
+      logger.info({ contacts: result.contacts, source }, 'joined the network');
+      return { contacts: result.contacts, source };
+    },
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(saveTimer);
+        // Stop taking API requests first, then let the node fail what is in flight and save its table.
+        await api?.close().catch(() => undefined);
+        await node.stop();
+        store.close();
+        logger.info('node stopped');
+      })();
+      return stopping;
+    },
+  };
+};
+
+const logEvent = (logger: Logger, event: NodeEvent, store: SqliteItemStore, node: DrogulusNode): void => {
+  switch (event.type) {
+    case 'blacklisted':
+      // A blacklisting must survive a crash: save now rather than at the next interval.
+      store.saveTable(node.table.toSnapshot());
+      logger.warn({ nodeId: event.idHex, reason: event.reason }, 'peer blacklisted');
+      break;
+    case 'item-stored':
+      logger.debug({ key: toHex(event.item.key), refreshed: event.refreshed }, 'item stored');
+      break;
+    case 'item-refused':
+      logger.info({ key: event.keyHex, code: event.code, reason: event.reason }, 'item refused');
+      break;
+    case 'message-dropped':
+      logger.warn({ reason: event.reason }, 'message dropped');
+      break;
+    default:
+      logger.debug(event, event.type);
+  }
+};
