@@ -11,6 +11,7 @@ export const SECRET_KEY_BYTES = 64;
 export const SEED_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 export const NODE_ID_BYTES = 64;
+const SESSION_DOMAIN = Buffer.from('drogulus/session/v1\0', 'utf8');
 
 export const nodeIdOf = (publicKey: Uint8Array): Buffer => sha512(publicKey);
 
@@ -18,6 +19,7 @@ export class Identity {
   readonly publicKey: Buffer;
   readonly nodeId: Buffer;
   readonly #secretKey: Buffer;
+  #curveSecretKey: Buffer | undefined;
 
   private constructor(publicKey: Buffer, secretKey: Buffer) {
     this.publicKey = publicKey;
@@ -45,6 +47,33 @@ export class Identity {
   /** The 32-byte seed, for writing the key to a key file. */
   seed(): Buffer {
     return Buffer.from(this.#secretKey.subarray(0, SEED_BYTES));
+  }
+
+  /**
+   * The X25519 shared secret with another Ed25519 key (both converted to
+   * Curve25519), hashed with both public keys in a fixed order, so the two
+   * peers derive the same 32-byte key. Undefined for a key that is not a
+   * valid curve point or gives a degenerate secret.
+   */
+  agree(peerPublicKey: Uint8Array): Buffer | undefined {
+    if (peerPublicKey.length !== PUBLIC_KEY_BYTES) return undefined;
+    const peerX = Buffer.alloc(32);
+    const shared = sodium.sodium_malloc(32);
+    try {
+      sodium.crypto_sign_ed25519_pk_to_curve25519(peerX, asBuffer(peerPublicKey));
+      if (!this.#curveSecretKey) {
+        this.#curveSecretKey = sodium.sodium_malloc(32);
+        sodium.crypto_sign_ed25519_sk_to_curve25519(this.#curveSecretKey, this.#secretKey);
+      }
+      sodium.crypto_scalarmult(shared, this.#curveSecretKey, peerX);
+    } catch {
+      return undefined;
+    }
+    if (shared.every((b) => b === 0)) return undefined;
+    const [first, second] = Buffer.compare(this.publicKey, asBuffer(peerPublicKey)) <= 0 ? [this.publicKey, peerPublicKey] : [peerPublicKey, this.publicKey];
+    const key = Buffer.alloc(32);
+    sodium.crypto_generichash(key, Buffer.concat([SESSION_DOMAIN, shared, asBuffer(first), asBuffer(second)]));
+    return key;
   }
 
   sign(message: Uint8Array): Buffer {

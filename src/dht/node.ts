@@ -55,10 +55,17 @@ export interface OperationOptions {
 
 export type ReplicaOutcome =
   | { readonly peer: string; readonly status: 'stored' }
-  | { readonly peer: string; readonly status: 'refused'; readonly code: number; readonly message: string }
+  | { readonly peer: string; readonly status: 'refused'; readonly code: number; readonly message: string; readonly heldTimestamp?: number }
   | { readonly peer: string; readonly status: 'failed'; readonly reason: string };
 
+export interface RetrieveOptions extends OperationOptions {
+  /** Ask the network even when this node holds a live copy. */
+  readonly fresh?: boolean;
+}
+
 export interface ReplicateOptions extends OperationOptions {
+  /** Called once the lookup has chosen the replicas, with how many will be asked (ourselves included). */
+  readonly onLookupDone?: (replicas: number) => void;
   readonly onReplica?: (outcome: ReplicaOutcome) => void;
 }
 
@@ -140,6 +147,10 @@ export class DrogulusNode {
     return this.transport.localAddress;
   }
 
+  get isRunning(): boolean {
+    return this.running;
+  }
+
   get pendingRequests(): number {
     return this.rpc.pendingCount;
   }
@@ -161,6 +172,7 @@ export class DrogulusNode {
     await this.maintenance?.catch(() => undefined);
     this.store.saveTable(this.table.toSnapshot());
     this.transport.close();
+    await this.transport.closed;
   }
 
   onEvent(listener: NodeEventListener): () => void {
@@ -400,12 +412,17 @@ export class DrogulusNode {
       replicas.push(outcome);
       options.onReplica?.(outcome);
     };
+    options.onLookupDone?.(remote.length + (selfIsReplica ? 1 : 0));
     if (selfIsReplica) record(this.storeLocally(item, SELF));
     await Promise.all(
       remote.map(async (peer) => {
         try {
           const reply = (await this.request(peer, { type: 'store', item }, options.signal)).message;
-          if (reply.type === 'error') record({ peer: peer.idHex, status: 'refused', code: reply.code, message: reply.details.message ?? reply.title });
+          if (reply.type === 'error') {
+            const held = Number(reply.details.timestamp);
+            const heldTimestamp = reply.code === ErrorCode.SupersededValue && Number.isSafeInteger(held) ? { heldTimestamp: held } : {};
+            record({ peer: peer.idHex, status: 'refused', code: reply.code, message: reply.details.message ?? reply.title, ...heldTimestamp });
+          }
           else record({ peer: peer.idHex, status: 'stored' });
         } catch (error) {
           record({ peer: peer.idHex, status: 'failed', reason: (error as Error).message });
@@ -427,7 +444,7 @@ export class DrogulusNode {
       this.emit({ type: 'item-stored', item, refreshed: outcome.refreshed });
       return { peer, status: 'stored' };
     }
-    return { peer, status: 'refused', code: outcome.code, message: outcome.message };
+    return { peer, status: 'refused', code: outcome.code, message: outcome.message, ...(outcome.heldTimestamp !== undefined ? { heldTimestamp: outcome.heldTimestamp } : {}) };
   }
 
   /**
@@ -435,7 +452,7 @@ export class DrogulusNode {
    * a FindValue lookup, after which the value is cached at the closest node
    * asked that did not have it (Kademlia section 2.3).
    */
-  async retrieve(key: Uint8Array, options: OperationOptions & { readonly fresh?: boolean } = {}): Promise<RetrieveReport> {
+  async retrieve(key: Uint8Array, options: RetrieveOptions = {}): Promise<RetrieveReport> {
     const now = this.clock.now();
     if (!options.fresh) {
       const held = this.store.get(key);
@@ -467,21 +484,21 @@ export class DrogulusNode {
       timestamp,
       expires: lifetimeS > 0 ? timestamp + Math.round(lifetimeS * 1000) : 0,
       meta: options.meta,
-    });
+    }, this.options.itemLimits);
     const report = await this.replicate(item, options.duplicate ?? this.options.duplicationCount, options);
     return { ...report, item };
   }
 
-  async get(publicKey: Uint8Array, name: string, options: OperationOptions = {}): Promise<Item | undefined> {
+  async get(publicKey: Uint8Array, name: string, options: RetrieveOptions = {}): Promise<Item | undefined> {
     return (await this.retrieve(itemKey(publicKey, name), options)).item;
   }
 
-  async getByKey(key: Uint8Array, options: OperationOptions = {}): Promise<Item | undefined> {
+  async getByKey(key: Uint8Array, options: RetrieveOptions = {}): Promise<Item | undefined> {
     return (await this.retrieve(key, options)).item;
   }
 
   /** The whoami profile a node published under its own public key, if any. */
-  async whois(publicKey: Uint8Array, options: OperationOptions = {}): Promise<Record<string, string> | undefined> {
+  async whois(publicKey: Uint8Array, options: RetrieveOptions = {}): Promise<Record<string, string> | undefined> {
     const item = await this.get(publicKey, toHex(publicKey), options);
     if (!item || typeof item.value !== 'string') return undefined;
     const parsed: unknown = JSON.parse(item.value);

@@ -15,4 +15,6 @@ export interface Transport {
   /** Sets the single receiver of incoming bytes. */
   onReceive(handler: ReceiveHandler): void;
   close(): void;
+  /** Settles once close() has released every socket, for transports that hold any. */
+  readonly closed?: Promise<void>;
 }

@@ -8,6 +8,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
+import { decodeIp, encodeIp } from './ip-address.js';
 import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
@@ -16,7 +17,6 @@ const SEAL_DOMAIN_BYTES = Buffer.from(SEAL_DOMAIN, 'utf8');
 export const SEAL_BYTES = SIGNATURE_BYTES;
 export const NODE_ID_BYTES = 64;
 export const MAX_CONTACTS_PER_MESSAGE = 64;
-const MAX_HOST_CHARS = 64;
 const MAX_TITLE_CHARS = 128;
 const MAX_DETAILS = 16;
 const MAX_DETAIL_CHARS = 1024;
@@ -140,12 +140,11 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions): Bo
       if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return bad(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
       const nodes: WireContact[] = [];
       for (const [index, entry] of raw.nodes.entries()) {
-        if (!Array.isArray(entry) || entry.length !== 3) return bad(`nodes[${index}] must be [public_key, host, port]`);
-        const [publicKey, host, port] = entry as unknown[];
+        if (!Array.isArray(entry) || entry.length !== 3) return bad(`nodes[${index}] must be [public_key, ip, port]`);
+        const [publicKey, ip, port] = entry as unknown[];
         if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return bad(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
-        if (typeof host !== 'string' || host.length === 0 || host.length > MAX_HOST_CHARS) {
-          return bad(`nodes[${index}] host must be a non-empty string of at most ${MAX_HOST_CHARS} characters`);
-        }
+        const host = ip instanceof Uint8Array ? decodeIp(ip) : undefined;
+        if (host === undefined) return bad(`nodes[${index}] ip must be 4 (IPv4) or 16 (IPv6) bytes`);
         if (!isPort(port)) return bad(`nodes[${index}] port must be an integer in 1..65535`);
         nodes.push({ publicKey, host, port });
       }
@@ -220,7 +219,11 @@ const toWire = (m: Message): Fields => {
       wire.item = itemToWire(m.item);
       break;
     case 'nodes':
-      wire.nodes = m.nodes.map((c) => [c.publicKey, c.host, c.port]);
+      // Only IP addresses travel; a contact known by another kind of host is left out.
+      wire.nodes = m.nodes.flatMap((c) => {
+        const ip = encodeIp(c.host);
+        return ip ? [[c.publicKey, ip, c.port]] : [];
+      });
       break;
     case 'error':
       wire.code = m.code;

@@ -84,7 +84,7 @@ export interface NewItem {
 }
 
 /** Makes and signs an item under `identity`'s public key. */
-export const createItem = (identity: Identity, fields: NewItem): Item => {
+export const createItem = (identity: Identity, fields: NewItem, limits: ItemLimits = DEFAULT_ITEM_LIMITS): Item => {
   const unsigned: UnsignedItem = {
     key: itemKey(identity.publicKey, fields.name),
     value: fields.value,
@@ -95,7 +95,7 @@ export const createItem = (identity: Identity, fields: NewItem): Item => {
     name: fields.name,
     meta: { ...(fields.meta ?? {}) },
   };
-  const problem = checkItemShape(unsigned, DEFAULT_ITEM_LIMITS);
+  const problem = checkItemShape(unsigned, limits);
   if (problem) throw new RangeError(problem.message);
   return { ...unsigned, signature: identity.sign(itemSigningBytes(unsigned)) };
 };

@@ -4,6 +4,8 @@
  */
 import type { Clock, TimerHandle } from './clock.js';
 
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export class SystemClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private nextId = 1;
@@ -14,13 +16,20 @@ export class SystemClock implements Clock {
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const timerId = this.nextId++;
+    this.arm(timerId, Date.now() + Math.max(0, delayMs), callback);
+    return { timerId };
+  }
+
+  /** Node fires delays over 2^31 - 1 ms at once, so long ones are re-armed in steps. */
+  private arm(timerId: number, dueMs: number, callback: () => void): void {
+    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, dueMs - Date.now()));
     const timer = setTimeout(() => {
+      if (dueMs > Date.now()) return this.arm(timerId, dueMs, callback);
       this.timers.delete(timerId);
       callback();
-    }, Math.max(0, delayMs));
+    }, delay);
     timer.unref();
     this.timers.set(timerId, timer);
-    return { timerId };
   }
 
   clearTimeout(handle: TimerHandle): void {

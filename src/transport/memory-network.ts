@@ -104,7 +104,7 @@ export class MemoryNetwork {
 
 export class MemoryTransport implements Transport {
   private handler: ReceiveHandler | undefined;
-  private closed = false;
+  private isClosed = false;
 
   constructor(
     private readonly network: MemoryNetwork,
@@ -112,7 +112,7 @@ export class MemoryTransport implements Transport {
   ) {}
 
   send(to: Address, bytes: Uint8Array): void {
-    if (this.closed) return;
+    if (this.isClosed) return;
     this.network.route({ from: this.localAddress, to, bytes });
   }
 
@@ -122,12 +122,12 @@ export class MemoryTransport implements Transport {
 
   /** @internal */
   deliver(bytes: Uint8Array, from: Address): void {
-    if (!this.closed) this.handler?.(bytes, from);
+    if (!this.isClosed) this.handler?.(bytes, from);
   }
 
   /** Leaves the network: packets to this address are lost from now on. */
   close(): void {
-    this.closed = true;
+    this.isClosed = true;
     this.network.detach(this);
   }
 }

@@ -37,7 +37,8 @@ export const UDP_TRANSPORT_DEFAULTS = Object.freeze({
   maxConnections: 256,
   maxQueuedBytesPerConnection: 1024 * 1024,
   idleTimeoutMs: seconds(30),
-  connectTimeoutMs: seconds(5),
+  // Below the node's 2 s RPC timeout, so a dead TCP peer fails the request rather than outliving it.
+  connectTimeoutMs: seconds(2),
 });
 
 /** The largest UDP payload over IPv4 (65,535 − 8 − 20). */

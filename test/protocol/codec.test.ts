@@ -32,7 +32,7 @@ const BODIES: Record<Message['type'], MessageBody> = {
     type: 'nodes',
     nodes: [
       { publicKey: bob.publicKey, host: '192.0.2.1', port: 4000 },
-      { publicKey: alice.publicKey, host: 'node.example.org', port: 65535 },
+      { publicKey: alice.publicKey, host: '2001:db8::7', port: 65535 },
     ],
   },
   'find-value': { type: 'find-value', key: bytesItem.key },
@@ -179,7 +179,8 @@ describe('decodeMessage refusals', () => {
     const itemFields = (change: Record<string, unknown>) => ({ ...wireFields('store'), item: { ...itemToWire(item), ...change } });
     const omit = (fields: Record<string, unknown>, name: string) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== name));
     const contact = (entry: unknown) => ({ ...wireFields('nodes'), nodes: [entry] });
-    const goodContact = [bob.publicKey, '192.0.2.1', 4000];
+    const ipv4 = Buffer.from([192, 0, 2, 1]);
+    const goodContact = [bob.publicKey, ipv4, 4000];
 
     const cases: Array<[string, Record<string, unknown>, RegExp]> = [
       ['a missing version', omit(wireFields('ping'), 'v'), /field "v"/],
@@ -220,11 +221,20 @@ describe('decodeMessage refusals', () => {
         { ...wireFields('nodes'), nodes: Array.from({ length: MAX_CONTACTS_PER_MESSAGE + 1 }, () => goodContact) },
         /field "nodes"/,
       ],
-      ['a contact that is not a triple', contact([bob.publicKey, '192.0.2.1']), /nodes\[0\]/],
-      ['a contact with a short public key', contact([new Uint8Array(31), '192.0.2.1', 4000]), /nodes\[0\] public key/],
-      ['a contact with an empty host', contact([bob.publicKey, '', 4000]), /nodes\[0\] host/],
-      ['a contact with a long host', contact([bob.publicKey, 'h'.repeat(65), 4000]), /nodes\[0\] host/],
-      ['a contact with port 0', contact([bob.publicKey, '192.0.2.1', 0]), /nodes\[0\] port/],
+      ['a contact that is not a triple', contact([bob.publicKey, ipv4]), /nodes\[0\] must be \[public_key, ip, port\]/],
+      ['a contact with a short public key', contact([new Uint8Array(31), ipv4, 4000]), /nodes\[0\] public key/],
+      ...[0, 1, 3, 5, 6, 8, 15, 17, 32].map((length): [string, Record<string, unknown>, RegExp] => [
+        `a contact with a ${length}-byte ip`,
+        contact([bob.publicKey, new Uint8Array(length), 4000]),
+        /nodes\[0\] ip must be 4 \(IPv4\) or 16 \(IPv6\) bytes/,
+      ]),
+      ['a contact with an ip given as text', contact([bob.publicKey, '192.0.2.1', 4000]), /nodes\[0\] ip/],
+      ['a contact with an IPv6 ip given as text', contact([bob.publicKey, '2001:db8::1', 4000]), /nodes\[0\] ip/],
+      ['a contact with an ip given as an array of numbers', contact([bob.publicKey, [192, 0, 2, 1], 4000]), /nodes\[0\] ip/],
+      ['a contact with an ip given as a number', contact([bob.publicKey, 0xc0000201, 4000]), /nodes\[0\] ip/],
+      ['a contact with a nil ip', contact([bob.publicKey, null, 4000]), /nodes\[0\] ip/],
+      ['a later contact with a bad ip', { ...wireFields('nodes'), nodes: [goodContact, [bob.publicKey, new Uint8Array(5), 4000]] }, /nodes\[1\] ip/],
+      ['a contact with port 0', contact([bob.publicKey, ipv4, 0]), /nodes\[0\] port/],
       ['an error code of 0', { ...wireFields('error'), code: 0 }, /field "code"/],
       ['an error code of 9', { ...wireFields('error'), code: 9 }, /field "code"/],
       ['an error title that is not text', { ...wireFields('error'), title: 8 }, /field "title"/],
@@ -259,5 +269,65 @@ describe('the wire envelope', () => {
     const bytes = encodeMessage(message(BODIES.ping), alice);
     // 0x86: a map of six entries; 0xa1 0x76: "v"; 0x01: version 1; 0xa1 0x74: "t"; 0x01: Ping.
     expect(toHex(bytes.subarray(0, 7))).toBe('86a17601a17401');
+  });
+});
+
+describe('contacts in a Nodes message', () => {
+  const nodesMessage = (hosts: string[]) =>
+    message({ type: 'nodes', nodes: hosts.map((host, i) => ({ publicKey: i % 2 === 0 ? alice.publicKey : bob.publicKey, host, port: 4000 + i })) });
+  const wireContacts = (hosts: string[]) => wireOf(encodeMessage(nodesMessage(hosts), alice)).nodes as Array<[Uint8Array, Uint8Array, number]>;
+  const decodedHosts = (bytes: Uint8Array) => {
+    const result = decodeMessage(bytes);
+    if (!result.ok) throw new Error(result.error.message);
+    if (result.value.message.type !== 'nodes') throw new Error(`expected nodes, got ${result.value.message.type}`);
+    return result.value.message.nodes.map((c) => c.host);
+  };
+
+  it('carry an IPv4 address as 4 bytes and an IPv6 address as 16, in network byte order', () => {
+    const [v4, v6] = wireContacts(['192.0.2.1', '2001:db8::7']);
+    expect(v4[1]).toBeInstanceOf(Uint8Array);
+    expect(toHex(v4[1])).toBe('c0000201');
+    expect(v4[2]).toBe(4000);
+    expect(toHex(v6[1])).toBe('20010db8000000000000000000000007');
+    expect(v6[2]).toBe(4001);
+  });
+
+  it('encode the ip as msgpack bin 8: c4 04 and c4 10', () => {
+    const bytes = encodeMessage(nodesMessage(['192.0.2.1', '2001:db8::7']), alice);
+    const body = toHex(bytes.subarray(0, bytes.length - SEAL_BYTES));
+    expect(body).toContain(`93c420${toHex(alice.publicKey)}c404c0000201cd0fa0`);
+    expect(body).toContain(`93c420${toHex(bob.publicKey)}c41020010db8000000000000000000000007cd0fa1`);
+  });
+
+  it('leave out a contact whose host is not an IP address, keeping the others in order', () => {
+    const hosts = ['node.example.org', '192.0.2.1', '', 'localhost', '2001:db8::7', 'fe80::1%eth0', '1.2.3', '10.0.0.1'];
+    expect(wireContacts(hosts).map(([, ip]) => toHex(ip))).toEqual(['c0000201', '20010db8000000000000000000000007', '0a000001']);
+    expect(decodedHosts(encodeMessage(nodesMessage(hosts), alice))).toEqual(['192.0.2.1', '2001:db8::7', '10.0.0.1']);
+    expect(wireContacts(['node.example.org'])).toEqual([]);
+  });
+
+  it('decode an address to its canonical text, whatever text it was encoded from', () => {
+    const hosts = ['2001:DB8:0:0:0:0:0:7', '2001:0db8::0:7', '::FFFF:192.0.2.1', '0:0:0:0:0:0:0:1', '1:0:0:2:0:0:0:3'];
+    expect(decodedHosts(encodeMessage(nodesMessage(hosts), alice))).toEqual(['2001:db8::7', '2001:db8::7', '192.0.2.1', '::1', '1:0:0:2::3']);
+  });
+
+  it('decode a 16-byte IPv4-mapped address as plain IPv4, as the transports report such a peer', () => {
+    const mapped = Buffer.from('00000000000000000000ffffc0000201', 'hex');
+    expect(toHex(wireContacts(['::ffff:192.0.2.1'])[0][1])).toBe(toHex(mapped));
+    const bytes = sealRaw({ ...wireFields('nodes'), nodes: [[bob.publicKey, mapped, 4000]] });
+    expect(decodedHosts(bytes)).toEqual(['192.0.2.1']);
+  });
+
+  it('accept exactly 4 and 16 bytes of any value', () => {
+    const bytes = sealRaw({
+      ...wireFields('nodes'),
+      nodes: [
+        [bob.publicKey, new Uint8Array(4), 1],
+        [bob.publicKey, new Uint8Array(4).fill(255), 2],
+        [bob.publicKey, new Uint8Array(16), 3],
+        [bob.publicKey, new Uint8Array(16).fill(255), 4],
+      ],
+    });
+    expect(decodedHosts(bytes)).toEqual(['0.0.0.0', '255.255.255.255', '::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']);
   });
 });

@@ -11,7 +11,7 @@ import { decodeMessage, encodeMessage, SEAL_BYTES, SEAL_DOMAIN } from '../../src
 import { ITEM_DOMAIN, itemKey, itemSigningBytes } from '../../src/protocol/item.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { buildItem, buildMessage, identityOf, type ItemVector, loadVectors } from '../vectors/vectors.js';
-import { plain } from './fixtures.js';
+import { plain, wireOf } from './fixtures.js';
 
 const vectors = loadVectors();
 const items = new Map(vectors.items.map((v) => [v.id, buildItem(v)]));
@@ -131,6 +131,35 @@ describe('the message test vectors', () => {
       const seal = encoded.subarray(encoded.length - SEAL_BYTES);
       expect(opensslVerifies(v.publicKey, Buffer.concat([utf8('drogulus/message/v1\0'), body]), seal)).toBe(true);
     });
+  });
+});
+
+describe('the Nodes vectors', () => {
+  /** The address bytes of the hosts the vectors use, written out by hand from the text. */
+  const IP_BYTES: Readonly<Record<string, string>> = {
+    '192.0.2.7': 'c0000207',
+    '2001:db8::1': '20010db8000000000000000000000001',
+  };
+  const nodesVectors = vectors.messages.filter((v) => v.type === 'nodes');
+
+  it('exist, with an IPv4 and an IPv6 contact', () => {
+    const hosts = nodesVectors.flatMap((v) => (v.fields as { nodes: ReadonlyArray<readonly [string, string, number]> }).nodes.map(([, host]) => host));
+    expect(hosts.some((h) => IP_BYTES[h]?.length === 8)).toBe(true);
+    expect(hosts.some((h) => IP_BYTES[h]?.length === 32)).toBe(true);
+  });
+
+  it.each(nodesVectors.map((v) => [v.id, v] as const))('%s carries each contact as [pk, ip as bin of 4 or 16 bytes, port]', (_, v) => {
+    const wire = wireOf(Buffer.from(v.encoded, 'hex')).nodes as unknown[][];
+    const { nodes } = v.fields as { nodes: ReadonlyArray<readonly [string, string, number]> };
+    expect(wire.map(([pk, ip, port]) => [toHex(pk as Uint8Array), toHex(ip as Uint8Array), port])).toEqual(
+      nodes.map(([pk, host, port]) => [pk, IP_BYTES[host], port]),
+    );
+    for (const [pk, host, port] of nodes) {
+      const ip = IP_BYTES[host];
+      const header = ip.length === 8 ? 'c404' : 'c410';
+      expect(v.encoded).toContain(`93c420${pk}${header}${ip}`);
+      expect(port).toBeGreaterThan(0);
+    }
   });
 });
 

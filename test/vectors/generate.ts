@@ -123,7 +123,7 @@ const MESSAGES: readonly MessageInput[] = [
   },
   {
     id: 'nodes',
-    description: 'a Nodes reply with an IPv4 and an IPv6 contact',
+    description: 'a Nodes reply with an IPv4 and an IPv6 contact, their ips as 4 and 16 bytes',
     seed: ONES_SEED,
     type: 'nodes',
     requestId: '11'.repeat(16),

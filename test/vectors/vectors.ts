@@ -33,7 +33,11 @@ export interface ItemVector extends ItemInput {
   readonly signature: string;
 }
 
-/** Byte fields are hex; `item` names an entry of the file's items by id. */
+/**
+ * Byte fields are hex; `item` names an entry of the file's items by id. A contact
+ * in `nodes` is [public key, host, port] with the host as IP address text in
+ * canonical form (what decoding gives back); on the wire it is 4 or 16 bytes.
+ */
 export type MessageFields =
   | Record<string, never>
   | { readonly item: string }

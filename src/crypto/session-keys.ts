@@ -1,0 +1,54 @@
+/**
+ * Pairwise session keys, so that most messages are sealed with a 32-byte MAC
+ * (BLAKE2b, about 1 µs) instead of an Ed25519 signature (17 µs to sign, 50 µs
+ * to verify). A key is derived once per peer by X25519 agreement between the
+ * two Ed25519 identities and cached (least recently used out). Only the two
+ * peers hold it, so a MAC proves the sender's identity to the recipient and
+ * cannot be checked, or replayed, anywhere else.
+ */
+import sodium from 'sodium-native';
+import { asBuffer, toHex } from './bytes.js';
+import type { Identity } from './identity.js';
+
+export const MAC_BYTES = 32;
+
+export class SessionKeys {
+  private readonly keys = new Map<string, Buffer | null>();
+  derivations = 0;
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly capacity = 4096,
+  ) {}
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** The key shared with `peerPublicKey`, or undefined for an unusable key. */
+  keyFor(peerPublicKey: Uint8Array): Buffer | undefined {
+    const keyHex = toHex(peerPublicKey);
+    const cached = this.keys.get(keyHex);
+    if (cached !== undefined) {
+      // Refresh its place in the LRU order.
+      this.keys.delete(keyHex);
+      this.keys.set(keyHex, cached);
+      return cached ?? undefined;
+    }
+    const derived = this.identity.agree(peerPublicKey) ?? null;
+    this.derivations++;
+    this.keys.set(keyHex, derived);
+    if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
+    return derived ?? undefined;
+  }
+}
+
+/** BLAKE2b-256 keyed with a session key over the concatenation of `parts`. */
+export const computeMac = (key: Uint8Array, parts: readonly Uint8Array[]): Buffer => {
+  const out = Buffer.alloc(MAC_BYTES);
+  sodium.crypto_generichash(out, Buffer.concat(parts.map(asBuffer)), asBuffer(key));
+  return out;
+};
+
+/** Constant-time comparison of two MACs. */
+export const macEquals = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.length === MAC_BYTES && sodium.sodium_memcmp(asBuffer(a), asBuffer(b));
