@@ -41,6 +41,13 @@ export interface NodeOptions {
   /** Republishes run at once during maintenance. */
   readonly republishConcurrency: number;
   readonly itemLimits: ItemLimits;
+  /**
+   * Seal messages to peers whose key we know with a MAC under a pairwise
+   * session key instead of an Ed25519 signature (docs/protocol.md, "Seals").
+   */
+  readonly sessionMacs: boolean;
+  /** Session keys kept (least recently used out); each costs an X25519 agreement to derive. */
+  readonly sessionKeyCacheSize: number;
   /** Largest encoded message accepted. */
   readonly maxMessageBytes: number;
 }
@@ -62,6 +69,8 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   maxClockSkewMs: minutes(10),
   republishConcurrency: 8,
   itemLimits: DEFAULT_ITEM_LIMITS,
+  sessionMacs: true,
+  sessionKeyCacheSize: 4096,
   maxMessageBytes: maxMessageBytesFor(DEFAULT_ITEM_LIMITS),
 });
 
@@ -84,6 +93,8 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     maxClockSkewMs: options.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs,
     republishConcurrency: options.republishConcurrency ?? DEFAULTS.republishConcurrency,
     itemLimits: options.itemLimits ?? DEFAULTS.itemLimits,
+    sessionMacs: options.sessionMacs ?? DEFAULTS.sessionMacs,
+    sessionKeyCacheSize: options.sessionKeyCacheSize ?? DEFAULTS.sessionKeyCacheSize,
     maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFor(options.itemLimits ?? DEFAULTS.itemLimits),
   };
   const positive: Array<keyof NodeOptions> = ['k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes'];

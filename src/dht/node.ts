@@ -7,6 +7,7 @@
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { type Identity, nodeIdOf } from '../crypto/identity.js';
+import { SessionKeys } from '../crypto/session-keys.js';
 import { type CodecOptions, type DecodedMessage, decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkItem, createItem, type Item, itemKey, type ItemValue } from '../protocol/item.js';
@@ -104,6 +105,8 @@ export class DrogulusNode {
   private readonly transport: Transport;
   private readonly rpc: RpcClient;
   private readonly codecOptions: CodecOptions;
+  /** Pairwise MAC keys; undefined when every message is signed. */
+  readonly sessionKeys: SessionKeys | undefined;
   private readonly listeners = new Set<NodeEventListener>();
   /** When we last challenged each id@address. */
   private readonly challenges = new Map<string, number>();
@@ -123,8 +126,10 @@ export class DrogulusNode {
     this.store = deps.store ?? new MemoryItemStore();
     this.profile = deps.profile;
     this.table = new RoutingTable(this.identity.nodeId, { k: this.options.k, allowedFails: this.options.allowedRpcFails }, this.clock.now());
-    this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits };
-    this.rpc = new RpcClient(this.identity, this.transport, this.clock, this.random, this.options, (m, bytes) => this.stats.countOut(m.type, bytes));
+    this.sessionKeys = this.options.sessionMacs ? new SessionKeys(this.identity, this.options.sessionKeyCacheSize) : undefined;
+    const sessionKeyFor = (publicKey: Uint8Array): Buffer | undefined => this.sessionKeys?.keyFor(publicKey);
+    this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits, sessionKeyFor };
+    this.rpc = new RpcClient(this.identity, this.transport, this.clock, this.random, this.options, (m, bytes) => this.stats.countOut(m.type, bytes), sessionKeyFor);
     this.context = {
       options: this.options,
       table: this.table,
@@ -283,7 +288,7 @@ export class DrogulusNode {
       version: PROTOCOL_VERSION,
       recipientId: senderId,
     } as Message;
-    this.sendBytes(to, message, encodeMessage(message, this.identity));
+    this.sendBytes(to, message, encodeMessage(message, this.identity, this.sessionKeys?.keyFor(request.senderPublicKey)));
   }
 
   private sendBytes(to: Address, message: Message, bytes: Uint8Array): void {

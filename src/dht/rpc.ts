@@ -62,6 +62,8 @@ export class RpcClient {
     private readonly random: Random,
     private readonly options: { readonly rpcTimeoutMs: number; readonly maxPendingRequests: number },
     private readonly onSend: (message: Message, bytes: number) => void = () => undefined,
+    /** The session key to MAC-seal a request to a known peer with; undefined signs it. */
+    private readonly sessionKeyFor: (publicKey: Uint8Array) => Uint8Array | undefined = () => undefined,
   ) {}
 
   get pendingCount(): number {
@@ -92,7 +94,7 @@ export class RpcClient {
       version: PROTOCOL_VERSION,
       recipientId: expected ? expected.id : Buffer.alloc(0),
     } as Message;
-    const bytes = encodeMessage(message, this.identity);
+    const bytes = encodeMessage(message, this.identity, expected ? this.sessionKeyFor(expected.publicKey) : undefined);
     return new Promise<RpcReply>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.counters.timeouts++;

@@ -1,11 +1,14 @@
 /**
- * The binary codec: a message is a msgpack map (the body) followed by a 64-byte
- * Ed25519 seal over the domain string and the body (docs/protocol.md, "Wire
- * format"). Decoding untrusted bytes never throws: it returns the message or
+ * The binary codec: a message is a msgpack map (the body) followed by its seal
+ * (docs/protocol.md, "Wire format"): either a 64-byte Ed25519 signature over
+ * the domain string and the body, or, when the byte 0xC1 (never valid msgpack)
+ * comes first, a 32-byte MAC under the pairwise session key of sender and
+ * recipient. Decoding untrusted bytes never throws: it returns the message or
  * a protocol error code with a message naming the field at fault.
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
+import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
 import { decodeIp, encodeIp } from './ip-address.js';
@@ -15,6 +18,10 @@ import { PROTOCOL_VERSION } from './version.js';
 export const SEAL_DOMAIN = 'drogulus/message/v1\0';
 const SEAL_DOMAIN_BYTES = Buffer.from(SEAL_DOMAIN, 'utf8');
 export const SEAL_BYTES = SIGNATURE_BYTES;
+export const MAC_DOMAIN = 'drogulus/message-mac/v1\0';
+const MAC_DOMAIN_BYTES = Buffer.from(MAC_DOMAIN, 'utf8');
+/** First byte of a MAC-sealed message: 0xC1 is never used by msgpack, so it cannot start a signed one. */
+export const MAC_MARKER = 0xc1;
 export const NODE_ID_BYTES = 64;
 export const MAX_CONTACTS_PER_MESSAGE = 64;
 const MAX_TITLE_CHARS = 128;
@@ -30,6 +37,8 @@ export interface CodecOptions {
   /** Whole messages larger than this are refused with code 4. */
   readonly maxMessageBytes: number;
   readonly itemLimits: ItemLimits;
+  /** The session key shared with a sender, for MAC-sealed messages; without it they are refused (6). */
+  readonly sessionKeyFor?: (senderPublicKey: Uint8Array) => Uint8Array | undefined;
 }
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
@@ -39,6 +48,8 @@ export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
 
 export interface DecodedMessage {
   readonly message: Message;
+  /** How it was sealed: an Ed25519 signature anyone can check, or a MAC only its recipient can. */
+  readonly sealKind: 'signature' | 'mac';
   /** SHA-512 of the sender's public key, computed once here. */
   readonly senderId: Buffer;
 }
@@ -56,23 +67,41 @@ const packr = new Packr({ useRecords: false, variableMapSize: true });
 // copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
 
-/** Encodes and seals `message` with `identity`, which must be the sender's. */
-export const encodeMessage = (message: Message, identity: Identity): Buffer => {
+/**
+ * Encodes and seals `message` with `identity`, which must be the sender's:
+ * with the session key shared with its recipient when one is given (a MAC),
+ * else with an Ed25519 signature.
+ */
+export const encodeMessage = (message: Message, identity: Identity, sessionKey?: Uint8Array): Buffer => {
   if (!Buffer.from(message.senderPublicKey).equals(identity.publicKey)) {
     throw new Error('encodeMessage: the message names a sender other than the sealing identity');
   }
   const body = packr.pack(toWire(message));
+  if (sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES) {
+    return Buffer.concat([Buffer.from([MAC_MARKER]), body, computeMac(sessionKey, [MAC_DOMAIN_BYTES, body])]);
+  }
   return Buffer.concat([body, identity.sign(Buffer.concat([SEAL_DOMAIN_BYTES, body]))]);
 };
 
-export const decodeMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT_CODEC_OPTIONS): DecodeResult => {
+export const decodeMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT_CODEC_OPTIONS): DecodeResult => decode(bytes, options, true);
+
+/**
+ * Reads a message WITHOUT checking its seal: for logs, packet captures and
+ * tests that watch traffic between other nodes. Never act on what it returns.
+ */
+export const inspectMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT_CODEC_OPTIONS): DecodeResult => decode(bytes, options, false);
+
+const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): DecodeResult => {
   if (bytes.length > options.maxMessageBytes) {
     return failure(ErrorCode.RequestTooBig, `message is ${bytes.length} bytes, more than the limit of ${options.maxMessageBytes}`);
   }
-  if (bytes.length <= SEAL_BYTES) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  const body = input.subarray(0, input.length - SEAL_BYTES);
-  const seal = input.subarray(input.length - SEAL_BYTES);
+  const sealKind = input.length > 0 && input[0] === MAC_MARKER ? 'mac' : 'signature';
+  const sealBytes = sealKind === 'mac' ? MAC_BYTES : SEAL_BYTES;
+  const bodyStart = sealKind === 'mac' ? 1 : 0;
+  if (input.length <= bodyStart + sealBytes) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
+  const body = input.subarray(bodyStart, input.length - sealBytes);
+  const seal = input.subarray(input.length - sealBytes);
   let raw: unknown;
   try {
     raw = unpackr.unpack(body);
@@ -109,11 +138,19 @@ export const decodeMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT
   const parsed = readBody(type, raw, options);
   if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
 
-  if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
+  if (!checkSeal) {
+    // inspectMessage: the caller asked not to verify.
+  } else if (sealKind === 'mac') {
+    if (recipientId.length !== NODE_ID_BYTES) return fail(ErrorCode.BadRequest, 'a MAC-sealed message must name its recipient');
+    const key = options.sessionKeyFor?.(senderPublicKey);
+    if (key === undefined || !macEquals(computeMac(key, [MAC_DOMAIN_BYTES, body]), seal)) {
+      return fail(ErrorCode.UnverifiableProvenance, 'the message MAC does not verify with the session key of its sender and this node');
+    }
+  } else if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
     return fail(ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
   }
   const message = { type, ...envelopeFields, ...parsed.value } as Message;
-  return { ok: true, value: { message, senderId: nodeIdOf(senderPublicKey) } };
+  return { ok: true, value: { message, sealKind, senderId: nodeIdOf(senderPublicKey) } };
 };
 
 type Fields = Record<string, unknown>;

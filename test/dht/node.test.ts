@@ -11,7 +11,7 @@ import { Identity } from '../../src/crypto/identity.js';
 import type { LookupEvent } from '../../src/dht/lookup.js';
 import { ItemRefusedError, type DrogulusNode } from '../../src/dht/node.js';
 import type { NodeEvent } from '../../src/dht/events.js';
-import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js';
+import { DEFAULT_CODEC_OPTIONS, decodeMessage, encodeMessage, inspectMessage } from '../../src/protocol/codec.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { checkItem, createItem, type Item, itemKey, itemSigningBytes, type UnsignedItem } from '../../src/protocol/item.js';
 import type { Envelope, ErrorMessage, Message, MessageBody, Request } from '../../src/protocol/messages.js';
@@ -50,7 +50,8 @@ class RawPeer {
     this.random = new SeededRandom(label.length * 7919 + label.charCodeAt(0));
     this.transport = net.network.createTransport();
     this.transport.onReceive((bytes, from) => {
-      const decoded = decodeMessage(bytes);
+      // Replies to this peer are MAC-sealed under the key it shares with their sender.
+      const decoded = decodeMessage(bytes, { ...DEFAULT_CODEC_OPTIONS, sessionKeyFor: (pk) => this.identity.agree(pk) });
       if (decoded.ok) this.received.push({ message: decoded.value.message, from });
     });
   }
@@ -416,7 +417,7 @@ describe('DrogulusNode', () => {
       const [a, b, c] = net.nodes;
       const captured: Packet[] = [];
       const untap = net.network.tap((p) => {
-        const decoded = decodeMessage(p.bytes);
+        const decoded = inspectMessage(p.bytes);
         if (decoded.ok && decoded.value.message.type === 'find-node' && p.from.host === a.address.host) captured.push(p);
       });
       await net.run(a.request({ publicKey: b.publicKey, id: b.nodeId, ...b.address }, { type: 'find-node', key: a.nodeId }));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Identity } from '../../src/crypto/identity.js';
 import { fromHex } from '../../src/crypto/bytes.js';
-import { decodeMessage, encodeMessage } from '../../src/protocol/codec.js';
+import { DEFAULT_CODEC_OPTIONS, decodeMessage, encodeMessage, inspectMessage } from '../../src/protocol/codec.js';
 import { createItem } from '../../src/protocol/item.js';
 import type { Message } from '../../src/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
@@ -104,7 +104,7 @@ describe('a running node fed bad input over UDP', () => {
     expect(await tableOf(nodes[0])).toEqual(tableBefore);
     expect(await itemsOf(nodes[0])).toBe(itemsBefore);
     // It did read them: the sealed wrong version got error 5 and the forged items error 6.
-    const codes = new Set(replies.map((r) => decodeMessage(r)).flatMap((d) => (d.ok && d.value.message.type === 'error' ? [d.value.message.code] : [])));
+    const codes = new Set(replies.map((r) => inspectMessage(r)).flatMap((d) => (d.ok && d.value.message.type === 'error' ? [d.value.message.code] : [])));
     expect(codes).toContain(5);
     expect(codes).toContain(6);
 
@@ -116,7 +116,7 @@ describe('a running node fed bad input over UDP', () => {
     let pong: Message | undefined;
     while (!pong && Date.now() < deadline) {
       for (const reply of replies) {
-        const decoded = decodeMessage(reply);
+        const decoded = decodeMessage(reply, { ...DEFAULT_CODEC_OPTIONS, sessionKeyFor: (pk) => probe.agree(pk) });
         if (decoded.ok && decoded.value.message.type === 'pong' && Buffer.compare(decoded.value.message.requestId, ping.requestId) === 0) pong = decoded.value.message;
       }
       if (!pong) await new Promise((r) => setTimeout(r, 50));
