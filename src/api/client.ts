@@ -1,14 +1,28 @@
 /**
  * A typed client of the local HTTP API (docs/api.md), on the global fetch so
- * it runs in Node and in browsers: no Node built-ins here. Every failure is an
+ * it runs in Node and in browsers: no Node built-ins here. `live()` opens
+ * the WebSocket API (live-client.ts). Every failure is an
  * ApiError: the server's {error} body with its HTTP status, or status 0 with
  * code 'unreachable' when no answer came. An aborted signal rejects with the
  * signal's reason, as fetch does.
  */
 import { ApiError, isErrorBody } from './errors.js';
+import { globalWebSocket, LiveConnection, liveUrl, type LiveOptions } from './live-client.js';
 import type { ErrorJson, ItemJson, PeersJson, PutItemBody, ReplicationEvent, ReplicationJson, StatusJson, WhoisJson } from './types.js';
 
 export { ApiError, API_ERRORS, type ApiErrorCode } from './errors.js';
+export {
+  LiveConnection,
+  liveUrl,
+  type LiveGetOptions,
+  type LiveItem,
+  type LiveOperationOptions,
+  type LiveOptions,
+  type LiveProgress,
+  type LiveSubscription,
+  type SubscribeOptions,
+  type WebSocketConstructor,
+} from './live-client.js';
 export type * from './types.js';
 
 export interface DrogulusClientOptions {
@@ -90,6 +104,15 @@ export class DrogulusClient {
 
   peers(options: RequestOptions = {}): Promise<PeersJson> {
     return this.json({ method: 'GET', path: '/api/v1/peers', signal: options.signal });
+  }
+
+  /**
+   * A WebSocket connection to the live API (GET /api/v1/ws), authenticated
+   * with this client's token when it has one: gets and sets with their
+   * progress, and the node's event feed. Close it when done.
+   */
+  live(options: LiveOptions = {}): LiveConnection {
+    return new LiveConnection(liveUrl(this.baseUrl), this.token, options.WebSocket ?? globalWebSocket());
   }
 
   private authorization(): Record<string, string> {

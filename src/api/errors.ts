@@ -10,16 +10,28 @@ import type { ErrorBody, ErrorJson } from './types.js';
 export const API_ERRORS = Object.freeze({
   bad_request: 400,
   unauthorized: 401,
+  /** A write or WebSocket upgrade from a web page of another origin. */
+  forbidden_origin: 403,
   not_found: 404,
   superseded: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** The Host header names another server: a DNS rebinding attempt, or a missing allowedHosts entry. */
+  forbidden_host: 421,
   invalid_item: 422,
   unverifiable_provenance: 422,
   key_mismatch: 422,
+  /** GET /api/v1/ws without a WebSocket upgrade. */
+  upgrade_required: 426,
+  /** The rate limit of requests without the token; Retry-After says when to try again. */
+  too_many_requests: 429,
+  /** WebSocket only: more operations running on one connection than it may run at once. */
+  too_many_operations: 429,
   internal: 500,
   replication_failed: 502,
   unavailable: 503,
+  /** The WebSocket API has as many connections as it takes. */
+  too_many_connections: 503,
   /** Client only: the request never got an answer. */
   unreachable: 0,
   /** Client only: the answer was not the JSON the API sends. */

@@ -10,6 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ItemRefusedError, type ReplicaOutcome, type ReplicateOptions, type ReplicateReport } from '../dht/node.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiError, badRequest, fromProtocolError, internalError } from './errors.js';
+import type { ApiMetrics } from './metrics.js';
 import type { ReplicaJson, ReplicationEvent, ReplicationJson } from './types.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -33,7 +34,7 @@ const reportToJson = (report: ReplicateReport): ReplicationJson => ({
 });
 
 /** The answer for a finished replication: the report, or why nothing was stored. */
-const outcome = (report: ReplicateReport): ReplicationJson => {
+export const replicationOutcome = (report: ReplicateReport): ReplicationJson => {
   const json = reportToJson(report);
   if (report.stored > 0) return json;
   const details = { ...json };
@@ -43,7 +44,7 @@ const outcome = (report: ReplicateReport): ReplicationJson => {
 };
 
 /** Node errors from a replication, as API errors; anything else stays as it is (a 500). */
-const asApiError = (error: unknown): unknown => {
+export const asApiError = (error: unknown): unknown => {
   if (error instanceof ItemRefusedError) return fromProtocolError(error.code, error.message);
   if (error instanceof RangeError) return badRequest(error.message);
   return error;
@@ -53,14 +54,34 @@ export interface Replication {
   /** The replica count asked for, already capped at K. */
   readonly count: number;
   readonly run: (options: ReplicateOptions) => Promise<ReplicateReport>;
+  /** Where its lookup is timed. */
+  readonly metrics: ApiMetrics;
 }
+
+/** Runs a replication with its lookup timed in the metrics. */
+export const runReplication = async (replication: Replication, options: ReplicateOptions): Promise<ReplicateReport> => {
+  const timer = replication.metrics.startLookup('node');
+  const report = await replication.run({
+    ...options,
+    onEvent: (event) => {
+      timer.onEvent(event);
+      options.onEvent?.(event);
+    },
+    onLookupDone: (replicas) => {
+      timer.lookupDone();
+      options.onLookupDone?.(replicas);
+    },
+  });
+  timer.rounds(report.lookup.rounds);
+  return report;
+};
 
 /** Runs a replication and answers with its outcome, as JSON or as a progress stream. */
 export const replyWithReplication = async (request: FastifyRequest, reply: FastifyReply, replication: Replication): Promise<FastifyReply> => {
   if (!acceptsNdjson(request.headers.accept)) {
     let json: ReplicationJson;
     try {
-      json = outcome(await replication.run({}));
+      json = replicationOutcome(await runReplication(replication, {}));
     } catch (error) {
       throw asApiError(error);
     }
@@ -79,7 +100,7 @@ export const replyWithReplication = async (request: FastifyRequest, reply: Fasti
   const answered = new Set<string>();
   let lookupDone = false;
   try {
-    const report = await replication.run({
+    const report = await runReplication(replication, {
       onEvent: (event) => {
         if (event.type === 'answered') answered.add(event.peer.idHex);
       },
@@ -89,7 +110,7 @@ export const replyWithReplication = async (request: FastifyRequest, reply: Fasti
         write({ type: 'replica', ...replicaToJson(replica) });
       },
     });
-    write({ type: 'result', status: 201, result: outcome(report) });
+    write({ type: 'result', status: 201, result: replicationOutcome(report) });
   } catch (error) {
     const failure = asApiError(error);
     if (!(failure instanceof ApiError)) request.log.error({ err: failure }, 'replication failed');

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { uiRoutes } from '../api/routes/ui.js';
 import { createApiServer } from '../api/server.js';
 import type { Identity } from '../crypto/identity.js';
 import { toHex } from '../crypto/bytes.js';
@@ -30,6 +31,8 @@ export interface RunNodeOptions {
   /** 0 picks a free port; undefined runs no API. */
   readonly apiPort: number | undefined;
   readonly apiToken: string;
+  /** Names other than the API's address that its Host header may carry (see docs/api.md, "Security"). */
+  readonly apiAllowedHosts?: readonly string[];
   readonly logger: Logger;
   readonly profile?: Profile;
   readonly nodeOptions?: Partial<NodeOptions>;
@@ -75,8 +78,17 @@ export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => 
   let api: FastifyInstance | undefined;
   let apiUrl: string | undefined;
   if (options.apiPort !== undefined) {
-    api = createApiServer({ node, token: options.apiToken, version: VERSION, logger: logger.child({ component: 'api' }) });
+    api = createApiServer({
+      node,
+      token: options.apiToken,
+      version: VERSION,
+      logger: logger.child({ component: 'api' }),
+      // The Host check takes the listening address and port; other names must be allowed by name.
+      host: options.apiHost,
+      allowedHosts: options.apiAllowedHosts,
+    });
     try {
+      await api.register(uiRoutes, { node });
       await api.listen({ host: options.apiHost, port: options.apiPort });
     } catch (error) {
       clearInterval(saveTimer);

@@ -1,93 +1,369 @@
 /**
- * The simulator: N real nodes on the in-memory network, every node joined,
- * M items set from random nodes and each fetched from a different random node.
- * Reports success rates, lookup rounds and messages per lookup; the same seed
- * gives the same numbers (wall time aside).
+ * The simulator: N real nodes on the in-memory network in virtual time, with
+ * a fixed or wide-area latency model and optional loss. Every node joins;
+ * M items are set from random nodes and each fetched from another; random
+ * FindNode lookups are judged against the brute-force closest live nodes.
+ * With churn, Weibull sessions replace nodes for a number of simulated hours
+ * while gets probe the items, then every item is probed once more. The same
+ * seed gives the same figures (wall time and memory aside).
  */
 import { toHex } from '../crypto/bytes.js';
-import { createTestnet } from './testnet.js';
+import type { NodeOptions } from '../dht/defaults.js';
+import type { DrogulusNode } from '../dht/node.js';
+import { HOUR_MS, MINUTE_MS } from '../runtime/clock.js';
+import { SeededRandom } from '../runtime/random.js';
+import { Churn, CHURN_PRESETS } from './churn.js';
+import type { WeibullParams } from './distributions.js';
+import { WanLatencyModel } from './latency-model.js';
+import { liveCopies, mean, memoryInUse, neighbourhoodKnowledge, percentile, probeClosest, ratio, round2 } from './measure.js';
+import { Population } from './population.js';
+
+export { percentile } from './measure.js';
+
+export type LatencyModelName = 'fixed' | 'wan';
+export type ChurnName = 'none' | 'weibull' | 'stress';
 
 export interface SimulationParams {
   readonly nodes: number;
   readonly items: number;
   readonly seed: number;
-  /** One-way virtual latency per packet (ms). */
+  readonly latencyModel?: LatencyModelName;
+  /** One-way virtual latency per packet for the fixed model (ms). */
   readonly latencyMs?: number;
   readonly lossRate?: number;
+  readonly churn?: ChurnName;
+  /** Median session for Weibull churn (minutes); the stress preset's 1.4 by default there. */
+  readonly sessionMedianMinutes?: number;
+  /** Weibull shape k of sessions. */
+  readonly shape?: number;
+  /** Simulated duration of churn (hours). */
+  readonly hours?: number;
+  /** FindNode lookups checked against the true closest; under churn, also the gets spread over the run. */
+  readonly probes?: number;
+  /** Virtual minutes over which the nodes arrive and join (0: one after another). */
+  readonly buildMinutes?: number;
+  readonly nodeOptions?: Partial<NodeOptions>;
+  /** Measure memory per node and the build's wall time (not reproducible, so off unless asked). */
+  readonly measureResources?: boolean;
+}
+
+export interface ChurnReport {
+  readonly model: ChurnName;
+  readonly session_median_minutes: number;
+  readonly shape: number;
+  readonly hours: number;
+  readonly departures: number;
+  readonly arrivals: number;
+  readonly failed_arrivals: number;
+  readonly live_nodes_at_end: number;
+  /** Gets spread over the run, each from a random live node asking the network (fresh). */
+  readonly probes: number;
+  /** Probes whose getter departed before the answer; left out of get_success. */
+  readonly probes_abandoned: number;
+  readonly get_success: number;
+  readonly get_success_by_hour: readonly number[];
+  readonly lookup_rounds_p50: number;
+  readonly lookup_rounds_p95: number;
+  readonly lookup_latency_ms_p50: number;
+  readonly lookup_latency_ms_p95: number;
+  readonly messages_per_lookup: number;
+  /** Every item probed once more at the end, from a random live node. */
+  readonly survival: number;
+  /** Items with at least one copy on a live node at the end. */
+  readonly items_with_live_copy: number;
+  readonly live_copies_mean: number;
+  readonly true_closest_fraction: number;
+  readonly true_closest_overlap_mean: number;
+  readonly nodes_knowing_18_of_20: number;
 }
 
 export interface SimulationReport {
   readonly nodes: number;
   readonly items: number;
   readonly seed: number;
+  readonly latency_model: LatencyModelName;
+  readonly loss_rate: number;
+  /** Realised round trips of random pairs of hosts under the WAN model; null under the fixed one. */
+  readonly rtt_ms: { readonly p50: number; readonly p95: number; readonly p99: number } | null;
   /** Fraction of puts whose every chosen replica (min(K, N) of them) acknowledged. */
   readonly put_success: number;
   /** Fraction of gets, from a node other than the publisher, that returned the exact item. */
   readonly get_success: number;
   readonly lookup_rounds_p50: number;
   readonly lookup_rounds_p95: number;
+  readonly lookup_rounds_p99: number;
   /** Requests sent per get lookup that went to the network (each has one reply). */
   readonly messages_per_lookup: number;
+  /** Virtual time of get lookups that went to the network, start to answer. */
+  readonly lookup_latency_ms_p50: number;
+  readonly lookup_latency_ms_p95: number;
+  readonly lookup_latency_ms_p99: number;
+  /** Virtual time of set(): the lookup plus every Store answered or timed out. */
+  readonly publish_latency_ms_p50: number;
+  readonly publish_latency_ms_p95: number;
+  /** Virtual time from set() to the last of min(K, N) acknowledgements; puts that never got them all count as infinite (null). */
+  readonly publish_all_acked_ms_p50: number | null;
   readonly replicas_per_put: number;
+  /** Fraction of FindNode lookups for random targets that returned all K closest live nodes. */
+  readonly true_closest_fraction: number;
+  readonly true_closest_overlap_mean: number;
+  readonly nodes_knowing_18_of_20: number;
+  readonly neighbours_known_mean: number;
+  readonly build_virtual_seconds: number;
   readonly virtual_seconds: number;
+  readonly memory_per_node_bytes?: number;
+  readonly build_wall_seconds?: number;
+  /** Process CPU time (user + system) for the whole run: wall time is noisy on a shared machine. */
+  readonly cpu_seconds?: number;
+  readonly churn: ChurnReport | null;
   readonly wall_seconds: number;
 }
 
-export const runSimulation = async (params: SimulationParams, now: () => number = () => performance.now()): Promise<SimulationReport> => {
-  const started = now();
-  const net = await createTestnet(params.nodes, { seed: params.seed, latencyMs: params.latencyMs ?? 5, lossRate: params.lossRate });
-  const virtualStart = net.clock.now();
-  const k = net.nodes[0].options.k;
-  const wantReplicas = Math.min(k, params.nodes);
+export interface SimulationSamples {
+  readonly lookupLatencyMs: readonly number[];
+  readonly publishLatencyMs: readonly number[];
+  readonly churnLookupLatencyMs: readonly number[];
+}
 
-  let putsOk = 0;
-  let replicas = 0;
-  const published: Array<{ key: Buffer; signature: string; publisherIndex: number }> = [];
-  for (let i = 0; i < params.items; i++) {
-    const publisherIndex = net.random.int(net.nodes.length);
-    const value = Buffer.from(net.random.bytes(100));
-    const report = await net.run(net.nodes[publisherIndex].set(`sim/item-${i}`, value));
-    replicas += report.stored;
-    if (report.attempted === wantReplicas && report.stored === wantReplicas) putsOk++;
-    published.push({ key: Buffer.from(report.item.key), signature: toHex(report.item.signature), publisherIndex });
-  }
+interface Published {
+  readonly key: Buffer;
+  readonly signature: string;
+  readonly publisher: DrogulusNode;
+}
 
-  let getsOk = 0;
-  const rounds: number[] = [];
-  let requests = 0;
-  for (const { key, signature, publisherIndex } of published) {
-    let getterIndex = net.random.int(net.nodes.length - 1);
-    if (getterIndex >= publisherIndex) getterIndex++;
-    const result = await net.run(net.nodes[getterIndex].retrieve(key));
-    if (result.item && toHex(result.item.signature) === signature) getsOk++;
-    if (result.source !== 'local') {
-      rounds.push(result.rounds);
-      requests += result.requests;
-    }
-  }
-  const virtualSeconds = (net.clock.now() - virtualStart) / 1000;
-  await net.stop();
+interface GetOutcome {
+  readonly ok: boolean;
+  /** The getter left the network before its get ended: the user is gone, not the item. */
+  readonly abandoned: boolean;
+  readonly network: boolean;
+  readonly rounds: number;
+  readonly requests: number;
+  readonly latencyMs: number;
+}
+
+/** One maintenance interval (DEFAULTS.refreshIntervalMs): the nodes' timers end up spread over all of it. */
+export const DEFAULT_BUILD_MINUTES = 10;
+
+export const sessionsFor = (params: Pick<SimulationParams, 'churn' | 'sessionMedianMinutes' | 'shape'>): WeibullParams | undefined => {
+  if (!params.churn || params.churn === 'none') return undefined;
+  const preset = CHURN_PRESETS[params.churn];
   return {
-    nodes: params.nodes,
-    items: params.items,
-    seed: params.seed,
-    put_success: ratio(putsOk, params.items),
-    get_success: ratio(getsOk, params.items),
-    lookup_rounds_p50: percentile(rounds, 0.5),
-    lookup_rounds_p95: percentile(rounds, 0.95),
-    messages_per_lookup: round2(rounds.length ? requests / rounds.length : 0),
-    replicas_per_put: round2(params.items ? replicas / params.items : 0),
-    virtual_seconds: round2(virtualSeconds),
-    wall_seconds: round2((now() - started) / 1000),
+    shape: params.shape ?? preset.shape,
+    medianMs: params.sessionMedianMinutes !== undefined ? params.sessionMedianMinutes * MINUTE_MS : preset.medianMs,
   };
 };
 
-const ratio = (a: number, b: number): number => (b === 0 ? 1 : round2(a / b));
-const round2 = (x: number): number => Math.round(x * 100) / 100;
+export const simulate = async (params: SimulationParams, now: () => number = () => performance.now()): Promise<{ report: SimulationReport; samples: SimulationSamples }> => {
+  const started = now();
+  const cpuStarted = process.cpuUsage();
+  const latencyModel = params.latencyModel ?? 'fixed';
+  const wan = latencyModel === 'wan' ? new WanLatencyModel({ seed: params.seed }) : undefined;
+  const population = new Population({ seed: params.seed, latencyMs: wan ? wan.latencyMs : (params.latencyMs ?? 5), lossRate: params.lossRate, nodeOptions: params.nodeOptions });
+  const clock = population.clock;
+  const random = population.net.random;
+  const probes = params.probes ?? 100;
 
-/** Nearest-rank percentile; 0 for no samples. */
-export const percentile = (samples: readonly number[], q: number): number => {
-  if (samples.length === 0) return 0;
-  const sorted = samples.slice().sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  const memoryBefore = params.measureResources ? memoryInUse() : 0;
+  const buildStart = clock.now();
+  await population.grow(params.nodes, { windowMs: (params.buildMinutes ?? DEFAULT_BUILD_MINUTES) * MINUTE_MS });
+  const buildVirtualSeconds = (clock.now() - buildStart) / 1000;
+  const buildWallSeconds = (now() - started) / 1000;
+  const memoryPerNode = params.measureResources ? Math.round((memoryInUse() - memoryBefore) / params.nodes) : undefined;
+
+  const virtualStart = clock.now();
+  const k = population.nodes[0].options.k;
+  const wantReplicas = Math.min(k, population.size);
+  let putsOk = 0;
+  let replicas = 0;
+  const publishLatency: number[] = [];
+  const allAcked: number[] = [];
+  const published: Published[] = [];
+  for (let i = 0; i < params.items; i++) {
+    const publisher = population.pick()!;
+    const value = Buffer.from(random.bytes(100));
+    const t0 = clock.now();
+    let stored = 0;
+    let ackedAt = Infinity;
+    const onReplica = (outcome: { status: string }): void => {
+      if (outcome.status === 'stored' && ++stored === wantReplicas) ackedAt = clock.now() - t0;
+    };
+    const report = await population.net.run(publisher.set(`sim/item-${i}`, value, { onReplica }));
+    publishLatency.push(clock.now() - t0);
+    allAcked.push(ackedAt);
+    replicas += report.stored;
+    if (report.attempted === wantReplicas && report.stored === wantReplicas) putsOk++;
+    published.push({ key: Buffer.from(report.item.key), signature: toHex(report.item.signature), publisher });
+  }
+
+  const gets: GetOutcome[] = [];
+  for (const item of published) {
+    const getter = population.pick(item.publisher)!;
+    gets.push(await population.net.run(probeGet(getter, item, false)));
+  }
+  const network = gets.filter((g) => g.network);
+  const rounds = network.map((g) => g.rounds);
+  const lookupLatency = network.map((g) => g.latencyMs);
+
+  const closestProbes = [];
+  for (let i = 0; i < probes; i++) closestProbes.push(await population.net.run(probeClosest(population)));
+  const knowledge = neighbourhoodKnowledge(population);
+  const virtualSeconds = (clock.now() - virtualStart) / 1000;
+
+  const sessions = sessionsFor(params);
+  let churnReport: ChurnReport | null = null;
+  let churnLatency: number[] = [];
+  if (sessions) {
+    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes, seed: random.next32(), model: params.churn! });
+    churnReport = result.report;
+    churnLatency = result.latencyMs;
+  }
+  await population.stop();
+
+  const rtt = wan?.summarize(20_000, new SeededRandom(params.seed + 1));
+  const report: SimulationReport = {
+    nodes: params.nodes,
+    items: params.items,
+    seed: params.seed,
+    latency_model: latencyModel,
+    loss_rate: params.lossRate ?? 0,
+    rtt_ms: rtt ? { p50: rtt.p50, p95: rtt.p95, p99: rtt.p99 } : null,
+    put_success: ratio(putsOk, params.items),
+    get_success: ratio(gets.filter((g) => g.ok).length, params.items),
+    lookup_rounds_p50: percentile(rounds, 0.5),
+    lookup_rounds_p95: percentile(rounds, 0.95),
+    lookup_rounds_p99: percentile(rounds, 0.99),
+    messages_per_lookup: round2(network.length ? network.reduce((sum, g) => sum + g.requests, 0) / network.length : 0),
+    lookup_latency_ms_p50: round2(percentile(lookupLatency, 0.5)),
+    lookup_latency_ms_p95: round2(percentile(lookupLatency, 0.95)),
+    lookup_latency_ms_p99: round2(percentile(lookupLatency, 0.99)),
+    publish_latency_ms_p50: round2(percentile(publishLatency, 0.5)),
+    publish_latency_ms_p95: round2(percentile(publishLatency, 0.95)),
+    publish_all_acked_ms_p50: finiteOrNull(percentile(allAcked, 0.5)),
+    replicas_per_put: round2(params.items ? replicas / params.items : 0),
+    true_closest_fraction: ratio(closestProbes.filter((p) => p.overlap === p.wanted).length, closestProbes.length),
+    true_closest_overlap_mean: round2(mean(closestProbes.map((p) => p.overlap))),
+    nodes_knowing_18_of_20: knowledge.fractionKnowingMost,
+    neighbours_known_mean: knowledge.meanKnown,
+    build_virtual_seconds: round2(buildVirtualSeconds),
+    virtual_seconds: round2(virtualSeconds),
+    ...(params.measureResources ? { memory_per_node_bytes: memoryPerNode, build_wall_seconds: round2(buildWallSeconds), cpu_seconds: cpuSeconds(cpuStarted) } : {}),
+    churn: churnReport,
+    wall_seconds: round2((now() - started) / 1000),
+  };
+  return { report, samples: { lookupLatencyMs: lookupLatency, publishLatencyMs: publishLatency, churnLookupLatencyMs: churnLatency } };
 };
+
+/** The report alone, as `drogulus sim` prints it. */
+export const runSimulation = async (params: SimulationParams, now: () => number = () => performance.now()): Promise<SimulationReport> => (await simulate(params, now)).report;
+
+/** A get of `item` from `getter`, judged by the signature the put produced. */
+const probeGet = async (getter: DrogulusNode, item: Published, fresh: boolean): Promise<GetOutcome> => {
+  const t0 = getter.clock.now();
+  try {
+    const result = await getter.retrieve(item.key, { fresh });
+    const ok = result.item !== undefined && toHex(result.item.signature) === item.signature;
+    return { ok, abandoned: !getter.isRunning, network: result.source !== 'local', rounds: result.rounds, requests: result.requests, latencyMs: getter.clock.now() - t0 };
+  } catch {
+    return { ok: false, abandoned: !getter.isRunning, network: true, rounds: 0, requests: 0, latencyMs: getter.clock.now() - t0 };
+  }
+};
+
+interface ChurnRun {
+  readonly hours: number;
+  readonly probes: number;
+  readonly seed: number;
+  readonly model: ChurnName;
+}
+
+/**
+ * Churn for `hours` of virtual time with maintenance running on every node;
+ * `probes` gets are spread evenly over the run, each for a random item from a
+ * random live node; then every item is probed once, and lookups and routing
+ * tables are checked against the live population.
+ */
+const runChurn = async (population: Population, published: readonly Published[], sessions: WeibullParams, run: ChurnRun): Promise<{ report: ChurnReport; latencyMs: number[] }> => {
+  const clock = population.clock;
+  const random = new SeededRandom(run.seed);
+  const churn = new Churn(population, { sessions, seed: random.next32() });
+  const durationMs = run.hours * HOUR_MS;
+  const startMs = clock.now();
+  const outcomes: Array<GetOutcome & { hour: number }> = [];
+  const inFlight = new Set<Promise<void>>();
+  let abandoned = 0;
+  const startProbe = (): void => {
+    const getter = population.pick();
+    if (!getter || published.length === 0) return;
+    const item = published[random.int(published.length)];
+    const hour = Math.floor((clock.now() - startMs) / HOUR_MS);
+    const work: Promise<void> = probeGet(getter, item, true).then((o) => {
+      if (o.abandoned) abandoned++;
+      else outcomes.push({ ...o, hour });
+      inFlight.delete(work);
+    });
+    inFlight.add(work);
+  };
+  for (let i = 0; i < run.probes; i++) clock.setTimeout(startProbe, ((i + 0.5) * durationMs) / run.probes);
+
+  churn.start();
+  await clock.advance(durationMs);
+  await population.net.run(Promise.all([...inFlight]));
+
+  // Every item once more, a batch at a time, with churn still running.
+  const final: GetOutcome[] = [];
+  for (let i = 0; i < published.length; i += 64) {
+    const batch = published.slice(i, i + 64).map(async (item) => {
+      for (;;) {
+        const outcome = await probeGet(population.pick()!, item, true);
+        if (!outcome.abandoned) return outcome;
+      }
+    });
+    final.push(...(await population.net.run(Promise.all(batch))));
+  }
+  const copies = liveCopies(population, published.map((p) => toHex(p.key)));
+  const closest = [];
+  for (let i = 0; i < Math.min(run.probes, 200); i++) closest.push(await population.net.run(probeClosest(population)));
+  const knowledge = neighbourhoodKnowledge(population);
+  churn.stop();
+  await population.net.run(churn.settled);
+
+  const network = outcomes.filter((o) => o.network);
+  const hours = Math.ceil(run.hours);
+  const byHour = Array.from({ length: hours }, (_, h) => {
+    const inHour = outcomes.filter((o) => o.hour === h);
+    return ratio(inHour.filter((o) => o.ok).length, inHour.length);
+  });
+  const report: ChurnReport = {
+    model: run.model,
+    session_median_minutes: round2(sessions.medianMs / MINUTE_MS),
+    shape: sessions.shape,
+    hours: run.hours,
+    departures: churn.counters.departures,
+    arrivals: churn.counters.arrivals,
+    failed_arrivals: churn.counters.failedArrivals,
+    live_nodes_at_end: population.size,
+    probes: outcomes.length,
+    probes_abandoned: abandoned,
+    get_success: ratio(outcomes.filter((o) => o.ok).length, outcomes.length),
+    get_success_by_hour: byHour,
+    lookup_rounds_p50: percentile(network.map((o) => o.rounds), 0.5),
+    lookup_rounds_p95: percentile(network.map((o) => o.rounds), 0.95),
+    lookup_latency_ms_p50: round2(percentile(network.map((o) => o.latencyMs), 0.5)),
+    lookup_latency_ms_p95: round2(percentile(network.map((o) => o.latencyMs), 0.95)),
+    messages_per_lookup: round2(mean(network.map((o) => o.requests))),
+    survival: ratio(final.filter((o) => o.ok).length, final.length),
+    items_with_live_copy: ratio(copies.filter((c) => c > 0).length, copies.length),
+    live_copies_mean: round2(mean(copies)),
+    true_closest_fraction: ratio(closest.filter((p) => p.overlap === p.wanted).length, closest.length),
+    true_closest_overlap_mean: round2(mean(closest.map((p) => p.overlap))),
+    nodes_knowing_18_of_20: knowledge.fractionKnowingMost,
+  };
+  return { report, latencyMs: network.map((o) => o.latencyMs) };
+};
+
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return round2((used.user + used.system) / 1e6);
+};
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? round2(x) : null);
+

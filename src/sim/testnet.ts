@@ -20,6 +20,12 @@ export interface TestnetOptions {
   readonly nodeOptions?: Partial<NodeOptions>;
 }
 
+export interface NodeExtras {
+  readonly options?: Partial<NodeOptions>;
+  readonly profile?: Record<string, string>;
+  readonly transport?: MemoryTransport;
+}
+
 export class Testnet {
   readonly clock = new ManualClock();
   readonly random: SeededRandom;
@@ -33,8 +39,19 @@ export class Testnet {
     this.network = new MemoryNetwork({ clock: this.clock, random: this.random.fork(), latencyMs: options.latencyMs ?? 5, lossRate: options.lossRate });
   }
 
-  /** Creates and starts a node; it has not joined yet. */
-  addNode(extra: { options?: Partial<NodeOptions>; profile?: Record<string, string>; transport?: MemoryTransport } = {}): DrogulusNode {
+  /** Creates, starts and keeps a node; it has not joined yet. */
+  addNode(extra: NodeExtras = {}): DrogulusNode {
+    const node = this.createNode(extra);
+    this.nodes.push(node);
+    return node;
+  }
+
+  /**
+   * Creates and starts a node that this testnet does not keep in `nodes`: for
+   * harnesses that track their own population (the churn simulator lets
+   * departed nodes be collected).
+   */
+  createNode(extra: NodeExtras = {}): DrogulusNode {
     const node = new DrogulusNode({
       identity: Identity.fromSeed(this.keyRandom.bytes(32)),
       transport: extra.transport ?? this.network.createTransport(),
@@ -45,7 +62,6 @@ export class Testnet {
       profile: extra.profile,
     });
     node.start();
-    this.nodes.push(node);
     return node;
   }
 

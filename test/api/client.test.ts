@@ -36,7 +36,8 @@ const makeNode = (profile?: Record<string, string>): DrogulusNode => {
     clock,
     random: new SystemRandom(),
     store: new MemoryItemStore(),
-    options: { refreshIntervalMs: hours(10_000) },
+    // Real timers: Node's setTimeout takes at most 2^31 - 1 ms, so "never" is a day here.
+    options: { refreshIntervalMs: hours(24) },
     profile,
   });
   node.start();

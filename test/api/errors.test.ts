@@ -19,7 +19,10 @@ beforeEach(async () => {
   a = api.net.nodes[0];
 });
 
-afterEach(() => api.close());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await api.close();
+});
 
 describe('API errors', () => {
   it('answers 404 not_found in the error shape for a route that does not exist', async () => {

@@ -5,11 +5,15 @@
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { hours } from '../../src/runtime/clock.js';
-import { createApiServer } from '../../src/api/server.js';
+import { type ApiServerOptions, createApiServer } from '../../src/api/server.js';
 import type { DrogulusNode } from '../../src/dht/node.js';
 import { createTestnet, type Testnet } from '../../src/sim/testnet.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
+/** The address the apps of createApiNet say they listen on; inject() requests name it in their Host header. */
+export const API_HOST = '127.0.0.1';
+export const API_PORT = 1909;
+export const API_AUTHORITY = `${API_HOST}:${API_PORT}`;
 export const VERSION = '9.9.9-test';
 /** Maintenance runs only when a test asks for it. */
 export const NO_AUTO_MAINTENANCE = { refreshIntervalMs: hours(10_000) };
@@ -17,8 +21,8 @@ export const NO_AUTO_MAINTENANCE = { refreshIntervalMs: hours(10_000) };
 export interface ApiNet {
   readonly net: Testnet;
   /** An API app in front of `node` (made once per node). */
-  app(node: DrogulusNode, options?: { bodyLimitBytes?: number }): FastifyInstance;
-  /** Injects a request and runs virtual time until it is answered. */
+  app(node: DrogulusNode, options?: Omit<ApiServerOptions, 'node' | 'token' | 'version'>): FastifyInstance;
+  /** Injects a request (with Host: API_AUTHORITY unless it names another) and runs virtual time until it is answered. */
   call(app: FastifyInstance, request: InjectOptions): Promise<LightMyRequestResponse>;
   /** The nodes whose stores hold an item under `key`. */
   holders(key: Uint8Array): DrogulusNode[];
@@ -33,7 +37,7 @@ export const createApiNet = async (size: number, seed: number, nodeOptions: Reco
     app(node, options = {}) {
       let app = apps.get(node);
       if (!app) {
-        app = createApiServer({ node, token: TOKEN, version: VERSION, ...options });
+        app = createApiServer({ node, token: TOKEN, version: VERSION, host: API_HOST, port: API_PORT, ...options });
         apps.set(node, app);
       }
       return app;
@@ -48,7 +52,7 @@ export const createApiNet = async (size: number, seed: number, nodeOptions: Reco
       };
       tick();
       return net.run(
-        app.inject(request).finally(() => {
+        app.inject({ ...request, headers: { host: API_AUTHORITY, ...request.headers } }).finally(() => {
           answered = true;
         }),
       );

@@ -6,43 +6,20 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../../protocol/errors.js';
-import { checkItem, checkItemShape, compareItemVersions, itemKey } from '../../protocol/item.js';
-import { SOFTWARE_VERSION } from '../../protocol/version.js';
-import { badRequest, fromProtocolError } from '../errors.js';
-import { itemFromJson, type ItemJsonInput, putValue, requireWellFormed } from '../item-json.js';
+import { checkItem, compareItemVersions } from '../../protocol/item.js';
+import { fromProtocolError } from '../errors.js';
+import { itemFromJson, type ItemJsonInput } from '../item-json.js';
+import { preparePut } from '../put-item.js';
 import { replyWithReplication } from '../replication-reply.js';
 import { itemBodySchema, nameParamsSchema, putItemBodySchema } from '../schemas.js';
 import type { PutItemBody } from '../types.js';
 import type { RouteContext } from './context.js';
 
-export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken }: RouteContext): void => {
+export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken, metrics }: RouteContext): void => {
   app.put<{ Params: { name: string }; Body: PutItemBody }>(
     '/api/v1/items/:name',
     { schema: { params: nameParamsSchema, body: putItemBodySchema(node.options.k) }, onRequest: requireToken },
-    async (request, reply) => {
-      const { name } = request.params;
-      const body = request.body;
-      const meta = body.meta ?? {};
-      requireWellFormed(name, 'name');
-      for (const [k, v] of Object.entries(meta)) {
-        requireWellFormed(k, 'body/meta key');
-        requireWellFormed(v, `body/meta/${k}`);
-      }
-      const value = putValue(body.value, body.value_type ?? 'json');
-      const now = node.clock.now();
-      const problem = checkItemShape(
-        { key: itemKey(node.publicKey, name), value, timestamp: now, expires: 0, createdWith: SOFTWARE_VERSION, publicKey: node.publicKey, name, meta },
-        node.options.itemLimits,
-      );
-      if (problem) throw problem.code === ErrorCode.RequestTooBig ? fromProtocolError(problem.code, problem.message) : badRequest(problem.message, problem.code);
-      const expires = body.expires ?? 0;
-      if (now + expires * 1000 > Number.MAX_SAFE_INTEGER) throw badRequest('body/expires is too far in the future');
-      const duplicate = body.duplicate ?? node.options.duplicationCount;
-      return replyWithReplication(request, reply, {
-        count: Math.min(duplicate, node.options.k),
-        run: (options) => node.set(name, value, { ...options, expires, duplicate, meta }),
-      });
-    },
+    async (request, reply) => replyWithReplication(request, reply, preparePut(node, metrics, request.params.name, request.body)),
   );
 
   app.post<{ Body: ItemJsonInput }>('/api/v1/items', { schema: { body: itemBodySchema } }, async (request, reply) => {
@@ -63,6 +40,7 @@ export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken
     const duplicate = node.options.duplicationCount;
     return replyWithReplication(request, reply, {
       count: Math.min(duplicate, node.options.k),
+      metrics,
       run: (options) => node.replicate(item, duplicate, options),
     });
   });

@@ -1,25 +1,125 @@
-/** `drogulus sim`: real nodes on an in-memory network in virtual time, and a report. */
-import type { Command } from 'commander';
-import { runSimulation } from '../../sim/simulator.js';
+/** `drogulus sim`: real nodes on an in-memory network in virtual time, and a report (JSON and SVG charts with --out). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { cdfChart, lineChart } from '../../sim/charts.js';
+import { type ChurnName, DEFAULT_BUILD_MINUTES, type LatencyModelName, simulate, type SimulationParams, type SimulationReport } from '../../sim/simulator.js';
 import { parseInteger } from '../common.js';
+
+interface SimOptions {
+  nodes: number;
+  items: number;
+  seed: number;
+  latency: number;
+  latencyModel: LatencyModelName;
+  loss: number;
+  churn: ChurnName;
+  sessionMedian?: number;
+  shape?: number;
+  hours: number;
+  probes: number;
+  buildMinutes: number;
+  sweep?: number[];
+  out?: string;
+  json?: boolean;
+}
+
+const parseFraction = (name: string, max: number) => (text: string): number => {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x < 0 || x > max) throw new InvalidArgumentError(`${name} must be a number from 0 to ${max}`);
+  return x;
+};
+
+const parsePositive = (name: string) => (text: string): number => {
+  const x = Number(text);
+  if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return x;
+};
+
+const parseList = (name: string) => (text: string): number[] => text.split(',').map((part) => parsePositive(name)(part.trim()));
 
 export const registerSim = (program: Command): void => {
   program
     .command('sim')
-    .description('run real nodes on an in-memory network and report lookup and storage figures')
+    .description('run real nodes on an in-memory network in virtual time and report lookup, storage and churn figures')
     .option('--nodes <n>', 'number of nodes', parseInteger('--nodes', 2, 1_000_000), 200)
     .option('--items <m>', 'number of items to set and get', parseInteger('--items', 0, 1_000_000), 50)
     .option('--seed <s>', 'random seed: the same seed gives the same figures', parseInteger('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--latency <ms>', 'one-way virtual latency per packet', parseInteger('--latency', 0, 60_000), 5)
+    .option('--latency <ms>', 'one-way virtual latency per packet (fixed model)', parseInteger('--latency', 0, 60_000), 5)
+    .addOption(new Option('--latency-model <model>', 'fixed: --latency per packet; wan: sites on the globe, log-normal access links (median RTT ~100 ms)').choices(['fixed', 'wan']).default('fixed'))
+    .option('--loss <fraction>', 'fraction of packets lost', parseFraction('--loss', 0.99), 0)
+    .addOption(new Option('--churn <model>', 'none; weibull: sessions of median 30 min, shape 0.5; stress: median 1.4 min').choices(['none', 'weibull', 'stress']).default('none'))
+    .option('--session-median <minutes>', 'median session under churn (overrides the preset)', parsePositive('--session-median'))
+    .option('--shape <k>', 'Weibull shape of sessions (default 0.5)', parsePositive('--shape'))
+    .option('--hours <h>', 'simulated hours of churn', parsePositive('--hours'), 2)
+    .option('--probes <n>', 'FindNode lookups checked against the true closest; gets spread over a churn run', parseInteger('--probes', 0, 1_000_000), 100)
+    .option('--build-minutes <m>', 'virtual minutes over which the nodes arrive and join; 0 joins them one after another', parseFraction('--build-minutes', 10_000), DEFAULT_BUILD_MINUTES)
+    .option('--sweep <minutes,...>', 'also run churn at each of these session medians (same nodes, items, hours) and chart get success against churn', parseList('--sweep'))
+    .option('--out <dir>', 'write report.json and SVG charts to this directory')
     .option('--json', 'write the report as one JSON object')
-    .action(async (opts: { nodes: number; items: number; seed: number; latency: number; json?: boolean }) => {
-      if (!opts.json) process.stderr.write(`simulating ${opts.nodes} nodes and ${opts.items} items (seed ${opts.seed})...\n`);
-      const report = await runSimulation({ nodes: opts.nodes, items: opts.items, seed: opts.seed, latencyMs: opts.latency });
+    .action(async (opts: SimOptions) => {
+      const params: SimulationParams = {
+        nodes: opts.nodes,
+        items: opts.items,
+        seed: opts.seed,
+        latencyModel: opts.latencyModel,
+        latencyMs: opts.latency,
+        lossRate: opts.loss,
+        churn: opts.churn,
+        sessionMedianMinutes: opts.sessionMedian,
+        shape: opts.shape,
+        hours: opts.hours,
+        probes: opts.probes,
+        buildMinutes: opts.buildMinutes,
+        measureResources: true,
+      };
+      const say = (text: string): void => {
+        if (!opts.json) process.stderr.write(`${text}\n`);
+      };
+      say(`simulating ${opts.nodes} nodes and ${opts.items} items (seed ${opts.seed}, ${opts.latencyModel} latency, churn ${opts.churn})...`);
+      const { report, samples } = await simulate(params);
+      const sweep: Array<{ median: number; report: SimulationReport }> = [];
+      for (const median of opts.sweep ?? []) {
+        say(`sweep: churn with ${median}-minute sessions...`);
+        const churn = opts.churn === 'none' ? 'weibull' : opts.churn;
+        sweep.push({ median, report: (await simulate({ ...params, churn, sessionMedianMinutes: median })).report });
+      }
+      const output = sweep.length ? { ...report, sweep: sweep.map((s) => s.report.churn!) } : report;
+
+      if (opts.out) {
+        mkdirSync(opts.out, { recursive: true });
+        writeFileSync(join(opts.out, 'report.json'), `${JSON.stringify(output, null, 2)}\n`);
+        const series = [{ name: 'get, no churn', samples: samples.lookupLatencyMs }];
+        if (samples.churnLookupLatencyMs.length) series.push({ name: 'get, under churn', samples: samples.churnLookupLatencyMs });
+        if (samples.publishLatencyMs.length) series.push({ name: 'set (publish)', samples: samples.publishLatencyMs });
+        const title = `Lookup latency, ${opts.nodes} nodes, ${opts.latencyModel} latency${opts.loss ? `, ${opts.loss * 100}% loss` : ''}`;
+        writeFileSync(join(opts.out, 'lookup-latency-cdf.svg'), cdfChart({ title, xLabel: 'virtual milliseconds (log scale)', series, logX: true }));
+        if (sweep.length) {
+          const points = (pick: (r: SimulationReport) => number): Array<[number, number]> => sweep.map((s) => [s.median, pick(s.report)]);
+          writeFileSync(
+            join(opts.out, 'get-success-vs-churn.svg'),
+            lineChart({
+              title: `Get success against churn, ${opts.nodes} nodes, ${opts.hours} h, ${opts.latencyModel} latency`,
+              xLabel: 'median session, minutes (log scale; shorter = more churn)',
+              yLabel: 'fraction',
+              logX: true,
+              yMin: 0,
+              yMax: 1,
+              series: [
+                { name: 'get success', points: points((r) => r.churn!.get_success) },
+                { name: 'survival at end', points: points((r) => r.churn!.survival) },
+                { name: 'true 20 closest found', points: points((r) => r.churn!.true_closest_fraction) },
+              ],
+            }),
+          );
+        }
+        say(`wrote ${opts.out}/report.json and charts`);
+      }
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
+        process.stdout.write(`${JSON.stringify(output)}\n`);
         return;
       }
-      const width = Math.max(...Object.keys(report).map((k) => k.length));
-      for (const [k, v] of Object.entries(report)) process.stdout.write(`${k.padEnd(width)}  ${v}\n`);
+      const width = Math.max(...Object.keys(output).map((k) => k.length));
+      for (const [k, v] of Object.entries(output)) process.stdout.write(`${k.padEnd(width)}  ${typeof v === 'object' && v !== null ? JSON.stringify(v) : v}\n`);
     });
 };
