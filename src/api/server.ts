@@ -15,7 +15,7 @@ import type { Clock } from '../runtime/clock.js';
 import { bearerTokenHook, tokenCheck } from './auth.js';
 import { ApiError, internalError } from './errors.js';
 import { LiveHub } from './live/hub.js';
-import { LIVE_DEFAULTS, type LiveSessionInfo, type LiveSettings } from './live/session.js';
+import { type LiveSessionInfo, type LiveSettings, resolveLiveSettings } from './live/session.js';
 import { ApiMetrics } from './metrics.js';
 import { RateLimiter, type RateLimitSettings } from './rate-limit.js';
 import type { RouteContext } from './routes/context.js';
@@ -48,7 +48,7 @@ export interface ApiServerOptions {
   readonly corsOrigins?: readonly string[];
   /** The limit of requests without the token, per client address; false turns it off. Default RATE_LIMIT_DEFAULTS on the node's clock. */
   readonly rateLimit?: false | (Partial<RateLimitSettings> & { readonly clock?: Pick<Clock, 'now'> });
-  /** Limits of the WebSocket API; default LIVE_DEFAULTS. */
+  /** Limits of the WebSocket API; each defaults to its LIVE_DEFAULTS value. */
   readonly live?: Partial<LiveSettings>;
 }
 
@@ -101,7 +101,7 @@ export const createApiServer = (options: ApiServerOptions): FastifyInstance => {
   const allowedHosts = allowedHostsOf(options.host, options.allowedHosts);
   const metrics = new ApiMetrics(node);
   const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit?.clock ?? node.clock, options.rateLimit ?? {});
-  const hub = new LiveHub(node, { ...LIVE_DEFAULTS, ...options.live });
+  const hub = new LiveHub(node, resolveLiveSettings(options.live));
   hubs.set(app, hub);
   app.addHook('onClose', async () => {
     hub.close();

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenCheck } from '../../src/api/auth.js';
-import { CLOSE_TRY_AGAIN_LATER, LIVE_DEFAULTS, LiveSession, type LiveSocket } from '../../src/api/live/session.js';
+import { CLOSE_TRY_AGAIN_LATER, LIVE_DEFAULTS, LiveSession, type LiveSocket, resolveLiveSettings } from '../../src/api/live/session.js';
 import { ApiMetrics } from '../../src/api/metrics.js';
 import { RateLimiter } from '../../src/api/rate-limit.js';
 import { createTestnet, type Testnet } from '../../src/sim/testnet.js';
@@ -119,5 +119,10 @@ describe('LiveSession', () => {
     live.receive(JSON.stringify({ id: '3', type: 'auth', token: TOKEN }));
     expect(socket.sent.map((m) => (m as { error?: { code: string } }).error?.code)).toEqual(['unauthorized', 'unauthorized', 'too_many_requests']);
     expect(live.info.authenticated).toBe(false);
+  });
+
+  it('takes its limits from LIVE_DEFAULTS unless given, and refuses limits that are not positive integers', () => {
+    expect(resolveLiveSettings({ maxConnections: 2, highWaterMarkBytes: undefined })).toEqual({ ...LIVE_DEFAULTS, maxConnections: 2 });
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => resolveLiveSettings({ maxOperationsPerConnection: bad })).toThrow(RangeError);
   });
 });

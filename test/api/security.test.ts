@@ -64,6 +64,10 @@ describe('the Host check', () => {
     expect((await api.call(app, { method: 'GET', url: '/api/v1/status', headers: { host: 'proxy.lan:1909' } })).statusCode).toBe(421);
   });
 
+  it('refuses to start with an allowedHosts entry that is not a host name or host:port', () => {
+    expect(() => createApiServer({ node: a, token: TOKEN, version: VERSION, allowedHosts: ['http://drogulus.lan/'] })).toThrow(RangeError);
+  });
+
   it('parses Host headers into name and port, and refuses what is not one', () => {
     expect(parseHost('LocalHost:1909')).toEqual({ name: 'localhost', port: 1909 });
     expect(parseHost('[::1]:80')).toEqual({ name: '[::1]', port: 80 });

@@ -39,6 +39,20 @@ export const LIVE_DEFAULTS: LiveSettings = Object.freeze({
   maxBufferedBytes: 4 * 1024 * 1024,
 });
 
+/** The settings with defaults for what `settings` leaves out; RangeError for one that is not a positive integer. */
+export const resolveLiveSettings = (settings: Partial<LiveSettings> = {}): LiveSettings => {
+  const resolved: LiveSettings = {
+    maxConnections: settings.maxConnections ?? LIVE_DEFAULTS.maxConnections,
+    maxOperationsPerConnection: settings.maxOperationsPerConnection ?? LIVE_DEFAULTS.maxOperationsPerConnection,
+    highWaterMarkBytes: settings.highWaterMarkBytes ?? LIVE_DEFAULTS.highWaterMarkBytes,
+    maxBufferedBytes: settings.maxBufferedBytes ?? LIVE_DEFAULTS.maxBufferedBytes,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`live.${name} must be a positive integer, got ${value}`);
+  }
+  return resolved;
+};
+
 /** Close codes (RFC 6455 section 7.4.1). */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
 
