@@ -27,6 +27,7 @@ interface StartOptions extends CommonOptions {
   apiHost: string;
   logLevel: string;
   passphraseFile?: string;
+  apiAllowedHost?: string[];
 }
 
 export const registerStart = (program: Command): void => {
@@ -38,6 +39,7 @@ export const registerStart = (program: Command): void => {
     .option('--peers <file>', 'a peers file: a saved routing table (JSON) or HOST:PORT[@KEY] lines')
     .option('--api-port <port>', 'port of the local HTTP API', parseInteger('--api-port', 0, 65535), 1909)
     .option('--api-host <addr>', 'address of the local HTTP API', '127.0.0.1')
+    .option('--api-allowed-host <name>', 'a further Host name the API answers to, e.g. when it listens beyond loopback (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--passphrase-file <file>', 'read the key passphrase from the first line of FILE')
     .action(async (opts: StartOptions) => {
@@ -68,6 +70,7 @@ export const registerStart = (program: Command): void => {
           apiToken: ensureApiToken(dataDir),
           logger,
           profile: readProfile(dataDir),
+          apiAllowedHosts: opts.apiAllowedHost,
         });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
