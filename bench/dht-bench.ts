@@ -211,10 +211,14 @@ const markdown = (): string => {
 
 const text = markdown();
 console.log(text);
-mkdirSync(dirname(outFile), { recursive: true });
-writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
-console.error(`bench: wrote ${outFile}`);
-if (docsFile) {
+// A run with a failed system must not replace the last good figures: it is kept beside them.
+const failed = failures.length > 0;
+const jsonFile = failed ? outFile.replace(/\.json$/, '') + '.failed.json' : outFile;
+mkdirSync(dirname(jsonFile), { recursive: true });
+writeFileSync(jsonFile, JSON.stringify(report, null, 2) + '\n');
+console.error(`bench: wrote ${jsonFile}`);
+if (docsFile && failed) console.error(`bench: ${failures.length} run(s) failed, so ${docsFile} was left as it was`);
+if (docsFile && !failed) {
   const old = existsSync(docsFile) ? readFileSync(docsFile, 'utf8') : `# Performance\n\n${START_MARKER}\n${END_MARKER}\n`;
   const from = old.indexOf(START_MARKER);
   const to = old.indexOf(END_MARKER);
@@ -223,4 +227,4 @@ if (docsFile) {
   writeFileSync(docsFile, updated);
   console.error(`bench: updated ${docsFile}`);
 }
-process.exitCode = failures.length > 0 ? 1 : 0;
+process.exitCode = failed ? 1 : 0;

@@ -20,6 +20,7 @@ export class Identity {
   readonly nodeId: Buffer;
   readonly #secretKey: Buffer;
   #curveSecretKey: Buffer | undefined;
+  #sharedScratch: Buffer | undefined;
 
   private constructor(publicKey: Buffer, secretKey: Buffer) {
     this.publicKey = publicKey;
@@ -58,7 +59,9 @@ export class Identity {
   agree(peerPublicKey: Uint8Array): Buffer | undefined {
     if (peerPublicKey.length !== PUBLIC_KEY_BYTES) return undefined;
     const peerX = Buffer.alloc(32);
-    const shared = sodium.sodium_malloc(32);
+    // One locked scratch buffer per identity: sodium_malloc per call maps guard pages and costs more than the agreement.
+    this.#sharedScratch ??= sodium.sodium_malloc(32);
+    const shared = this.#sharedScratch;
     try {
       sodium.crypto_sign_ed25519_pk_to_curve25519(peerX, asBuffer(peerPublicKey));
       if (!this.#curveSecretKey) {
@@ -72,7 +75,10 @@ export class Identity {
     if (shared.every((b) => b === 0)) return undefined;
     const [first, second] = Buffer.compare(this.publicKey, asBuffer(peerPublicKey)) <= 0 ? [this.publicKey, peerPublicKey] : [peerPublicKey, this.publicKey];
     const key = Buffer.alloc(32);
-    sodium.crypto_generichash(key, Buffer.concat([SESSION_DOMAIN, shared, asBuffer(first), asBuffer(second)]));
+    const material = Buffer.concat([SESSION_DOMAIN, shared, asBuffer(first), asBuffer(second)]);
+    sodium.crypto_generichash(key, material);
+    material.fill(0);
+    shared.fill(0);
     return key;
   }
 

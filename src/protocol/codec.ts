@@ -8,6 +8,7 @@
  */
 import { Packr, Unpackr } from 'msgpackr';
 import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
+import { MAX_DIFFICULTY, meetsDifficulty } from '../crypto/puzzle.js';
 import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
@@ -39,6 +40,21 @@ export interface CodecOptions {
   readonly itemLimits: ItemLimits;
   /** The session key shared with a sender, for MAC-sealed messages; without it they are refused (6). */
   readonly sessionKeyFor?: (senderPublicKey: Uint8Array) => Uint8Array | undefined;
+  /**
+   * The Sybil puzzle difficulty this node requires (default 0): a message
+   * announcing a lower `d`, or from a key that does not meet it, is refused
+   * with code 5 before its seal is checked.
+   */
+  readonly difficulty?: number;
+}
+
+export interface EncodeOptions {
+  /**
+   * Adds a `pad` field of zeros so that the sealed message is at least this
+   * many bytes: a request to a peer that may not have verified our address
+   * earns a reply that large (docs/protocol.md, "Reflection").
+   */
+  readonly padToBytes?: number;
 }
 
 export const DEFAULT_CODEC_OPTIONS: CodecOptions = Object.freeze({
@@ -72,14 +88,22 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsTyp
  * with the session key shared with its recipient when one is given (a MAC),
  * else with an Ed25519 signature.
  */
-export const encodeMessage = (message: Message, identity: Identity, sessionKey?: Uint8Array): Buffer => {
+export const encodeMessage = (message: Message, identity: Identity, sessionKey?: Uint8Array, options: EncodeOptions = {}): Buffer => {
   if (!Buffer.from(message.senderPublicKey).equals(identity.publicKey)) {
     throw new Error('encodeMessage: the message names a sender other than the sealing identity');
   }
-  const body = packr.pack(toWire(message));
-  if (sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES) {
-    return Buffer.concat([Buffer.from([MAC_MARKER]), body, computeMac(sessionKey, [MAC_DOMAIN_BYTES, body])]);
+  const mac = sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES;
+  const sealOverhead = mac ? 1 + MAC_BYTES : SEAL_BYTES;
+  const wire = toWire(message);
+  let body = packr.pack(wire);
+  const target = options.padToBytes ?? 0;
+  if (body.length + sealOverhead < target) {
+    // The field costs its key ("pad", 4 bytes) and a bin header (2 bytes up to 255, else 3) besides its bytes.
+    const field = target - sealOverhead - body.length - 4;
+    const padBytes = Math.max(0, field - 2 <= 255 ? field - 2 : Math.max(256, field - 3));
+    body = packr.pack({ ...wire, pad: Buffer.alloc(padBytes) });
   }
+  if (mac) return Buffer.concat([Buffer.from([MAC_MARKER]), body, computeMac(sessionKey, [MAC_DOMAIN_BYTES, body])]);
   return Buffer.concat([body, identity.sign(Buffer.concat([SEAL_DOMAIN_BYTES, body]))]);
 };
 
@@ -134,8 +158,20 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   const recipientOk = isBytes(recipientId, NODE_ID_BYTES) || (type === 'ping' && isBytes(recipientId, 0));
   if (!recipientOk) return fail(ErrorCode.BadRequest, `field "to" (recipient id) must be ${NODE_ID_BYTES} bytes`);
 
-  const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId };
-  const parsed = readBody(type, raw, options);
+  const difficulty = raw.d ?? 0;
+  if (!isUint(difficulty) || difficulty > MAX_DIFFICULTY) return fail(ErrorCode.BadRequest, `field "d" (difficulty) must be an integer in 0..${MAX_DIFFICULTY}`);
+  if (raw.pad !== undefined && !(raw.pad instanceof Uint8Array)) return fail(ErrorCode.BadRequest, 'field "pad" must be bytes');
+  const required = options.difficulty ?? 0;
+  if (difficulty < required) {
+    return fail(ErrorCode.UnsupportedProtocol, `the sender's network difficulty ${difficulty} is below this node's ${required}: version 1 with difficulty ${required} is required`);
+  }
+  // One hash, checked before the seal: a key that costs nothing is refused for next to nothing.
+  if (required > 0 && !meetsDifficulty(nodeIdOf(senderPublicKey), required)) {
+    return fail(ErrorCode.UnsupportedProtocol, `the sender's key does not meet difficulty ${required}: SHA-512 of its node id must start with ${required} zero bits`);
+  }
+
+  const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId, ...(difficulty > 0 ? { difficulty } : {}) };
+  const parsed = readBody(type, raw, options, body);
   if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
 
   if (!checkSeal) {
@@ -156,7 +192,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
 type Fields = Record<string, unknown>;
 type BodyResult = { ok: true; value: Fields } | { ok: false; error: ProtocolError };
 
-const readBody = (type: Message['type'], raw: Fields, options: CodecOptions): BodyResult => {
+const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, body: Uint8Array): BodyResult => {
   const bad = (message: string): BodyResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
   switch (type) {
     case 'ping':
@@ -170,6 +206,7 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions): Bo
     case 'value': {
       const item = readItem(raw.item, options.itemLimits);
       if (!item.ok) return item;
+      if (usesReservedMetaKey(item.value, body)) return bad('item meta key "__proto__" is reserved');
       return { ok: true, value: { item: item.value } };
     }
     case 'nodes': {
@@ -229,6 +266,18 @@ const readItem = (raw: unknown, limits: ItemLimits): ItemResult => {
   return problem ? { ok: false, error: problem } : { ok: true, value: item };
 };
 
+const PROTO_KEY_ON_WIRE = Buffer.from([0xa9, ...Buffer.from('__proto__', 'latin1')]);
+
+/**
+ * msgpackr renames a map key "__proto__" to "__proto_" as it decodes, so an
+ * item whose meta used the reserved key would pass the limits and then fail
+ * its signature (6, blaming the sender). When the decoded meta has "__proto_"
+ * and the body holds the string "__proto__", refuse it as the limits do (1).
+ */
+export const usesReservedMetaKey = (item: Item, body: Uint8Array): boolean =>
+  Object.prototype.hasOwnProperty.call(item.meta, '__proto_') && Buffer.from(body.buffer, body.byteOffset, body.length).includes(PROTO_KEY_ON_WIRE);
+
+
 export const itemToWire = (item: Item): Fields => ({
   k: item.key,
   v: item.value,
@@ -243,6 +292,8 @@ export const itemToWire = (item: Item): Fields => ({
 
 const toWire = (m: Message): Fields => {
   const wire: Fields = { v: m.version, t: TYPE_CODES[m.type], id: m.requestId, pk: m.senderPublicKey, port: m.replyPort, to: m.recipientId };
+  // Difficulty 0 is left out, so that messages of a network without the puzzle keep their bytes.
+  if (m.difficulty !== undefined && m.difficulty > 0) wire.d = m.difficulty;
   switch (m.type) {
     case 'ping':
     case 'pong':

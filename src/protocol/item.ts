@@ -103,10 +103,16 @@ export const createItem = (identity: Identity, fields: NewItem, limits: ItemLimi
 export const isExpired = (item: Pick<Item, 'expires'>, nowMs: number): boolean => item.expires > 0 && item.expires <= nowMs;
 
 /**
- * The checks every node makes before storing or returning an item, in the
- * reference order: signature (6), key (7), expiry (refused as a bad request).
+ * The checks every node makes before storing or returning an item: the
+ * limits (1 or 4), then the reference order: signature (6), key (7), expiry
+ * (refused as a bad request).
  */
-export const checkItem = (item: Item, nowMs: number): ProtocolError | undefined => {
+export const checkItem = (item: Item, nowMs: number, limits: ItemLimits = DEFAULT_ITEM_LIMITS): ProtocolError | undefined => {
+  // The limits come first (docs/protocol.md, "Checking an item"): the signing
+  // bytes are only defined for fields within them, and an oversized item is
+  // refused with its own code rather than blamed on its sender as a forgery.
+  const shape = checkItemShape(item, limits);
+  if (shape) return shape;
   if (!verifySignature(item.publicKey, itemSigningBytes(item), item.signature)) {
     return protocolError(ErrorCode.UnverifiableProvenance, 'the item signature does not verify with its public key');
   }
