@@ -5,6 +5,8 @@
 import { hours, minutes, seconds } from '../runtime/clock.js';
 import { maxMessageBytesFor } from '../protocol/codec.js';
 import { DEFAULT_ITEM_LIMITS, type ItemLimits } from '../protocol/item.js';
+import { MAX_DIFFICULTY } from '../crypto/puzzle.js';
+import { DEFAULT_SHARED_HOSTS } from '../routing/address-group.js';
 
 export interface NodeOptions {
   /** Bucket size, replicas per item and contacts per Nodes reply (Kademlia's k). */
@@ -50,6 +52,74 @@ export interface NodeOptions {
   readonly sessionKeyCacheSize: number;
   /** Largest encoded message accepted. */
   readonly maxMessageBytes: number;
+
+  // ---- routing table integrity (docs/protocol.md, "Routing rules") ----
+  /** Contacts of one IP address per bucket (and per replacement cache). S/Kademlia and libp2p use 2. */
+  readonly maxContactsPerHostPerBucket: number;
+  /** Contacts of one /24 (IPv4) or /48 (IPv6) per bucket (and per replacement cache): one operator's network. */
+  readonly maxContactsPerNetworkPerBucket: number;
+  /** Places one IP address may hold in the whole table, contacts and replacements together. */
+  readonly maxContactsPerHost: number;
+  /**
+   * Hosts many honest nodes share on purpose, where each port counts as a
+   * host of its own (for the caps above and the rate limits below): the
+   * loopback addresses of a devnet, which no remote peer can send from.
+   */
+  readonly sharedHosts: readonly string[];
+  /**
+   * The Sybil puzzle: SHA-512 of an admissible node id starts with this many
+   * zero bits. Every node of a network must use the same value; 0 = no puzzle.
+   */
+  readonly difficulty: number;
+
+  // ---- limits (docs/protocol.md, "Limits") ----
+  /**
+   * Unsolicited messages a second per source IP after the burst. Generous on
+   * purpose: many users can share one IP (carrier-grade NAT), and a request
+   * costs about 50 µs to check, so this bounds one IP to about 1% of a core.
+   */
+  readonly requestsPerSecondPerSource: number;
+  /** Messages a source may send at once before its rate applies. */
+  readonly requestBurstPerSource: number;
+  /** Sources whose rate is tracked; beyond this the least recently seen is forgotten. */
+  readonly maxTrackedSources: number;
+  /**
+   * Requests that may draw a large reply (FindNode, FindValue, a Ping to an
+   * unknown key) are padded to this many bytes when sent to a peer that may
+   * not have proven our address yet, so that its reply may be that large;
+   * 0 turns padding off. 1,200 is the datagram size of the UDP transport.
+   */
+  readonly padRequestsToBytes: number;
+  /** Pings to an unknown key, or to a peer that may not have proven our address, are padded to this size: room for a Pong and a challenge. */
+  readonly padPingsToBytes: number;
+  /** Addresses remembered as proven (either way); least recently proven out beyond this. */
+  readonly maxProvenAddresses: number;
+  /** How long a proven address stays proven without a new round trip. */
+  readonly provenAddressTtlMs: number;
+  /** Requests remembered (by sender, address and id) to drop replays of them. */
+  readonly maxRecentRequests: number;
+  /** How long a request is remembered for that. */
+  readonly replayWindowMs: number;
+  /** Total bytes of stored values; beyond this, Stores evict fairly or are refused with code 4. */
+  readonly maxStoredBytes: number;
+  /** Items of one publisher key a node holds at most. */
+  readonly maxItemsPerPublisher: number;
+  /** Value bytes of one publisher key a node holds at most. */
+  readonly maxBytesPerPublisher: number;
+
+  // ---- lookups (S/Kademlia section 4.4) ----
+  /** Disjoint paths per FindValue lookup and per replicate's lookup; 1 = plain Kademlia. */
+  readonly disjointPaths: number;
+  /** Valid copies a get collects before it answers with the newest (fewer when fewer exist). */
+  readonly getQuorum: number;
+  /**
+   * Candidates of one /24 (IPv4) or /48 (IPv6) network counted among a
+   * lookup's K closest (a port on a shared host is a network of its own);
+   * Infinity = no limit. Keeps one operator's Sybils from filling the K
+   * closest a lookup returns, and so a replicate's store set, even when
+   * they answer with each other.
+   */
+  readonly maxLookupContactsPerNetwork: number;
 }
 
 export const DEFAULTS: NodeOptions = Object.freeze({
@@ -72,6 +142,26 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   sessionMacs: true,
   sessionKeyCacheSize: 4096,
   maxMessageBytes: maxMessageBytesFor(DEFAULT_ITEM_LIMITS),
+  maxContactsPerHostPerBucket: 2,
+  maxContactsPerNetworkPerBucket: 2,
+  maxContactsPerHost: 3,
+  sharedHosts: DEFAULT_SHARED_HOSTS,
+  difficulty: 0,
+  requestsPerSecondPerSource: 200,
+  requestBurstPerSource: 1000,
+  maxTrackedSources: 65_536,
+  padRequestsToBytes: 1200,
+  padPingsToBytes: 512,
+  maxProvenAddresses: 65_536,
+  provenAddressTtlMs: hours(1),
+  maxRecentRequests: 16_384,
+  replayWindowMs: minutes(10),
+  maxStoredBytes: 1024 ** 3,
+  maxItemsPerPublisher: 10_000,
+  maxBytesPerPublisher: 64 * 1024 ** 2,
+  disjointPaths: 1,
+  getQuorum: 1,
+  maxLookupContactsPerNetwork: 2,
 });
 
 /** Merges options over the defaults and checks them once, at the edge. */
@@ -96,12 +186,41 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     sessionMacs: options.sessionMacs ?? DEFAULTS.sessionMacs,
     sessionKeyCacheSize: options.sessionKeyCacheSize ?? DEFAULTS.sessionKeyCacheSize,
     maxMessageBytes: options.maxMessageBytes ?? maxMessageBytesFor(options.itemLimits ?? DEFAULTS.itemLimits),
+    maxContactsPerHostPerBucket: options.maxContactsPerHostPerBucket ?? DEFAULTS.maxContactsPerHostPerBucket,
+    maxContactsPerNetworkPerBucket: options.maxContactsPerNetworkPerBucket ?? DEFAULTS.maxContactsPerNetworkPerBucket,
+    maxContactsPerHost: options.maxContactsPerHost ?? DEFAULTS.maxContactsPerHost,
+    sharedHosts: options.sharedHosts ?? DEFAULTS.sharedHosts,
+    difficulty: options.difficulty ?? DEFAULTS.difficulty,
+    requestsPerSecondPerSource: options.requestsPerSecondPerSource ?? DEFAULTS.requestsPerSecondPerSource,
+    requestBurstPerSource: options.requestBurstPerSource ?? DEFAULTS.requestBurstPerSource,
+    maxTrackedSources: options.maxTrackedSources ?? DEFAULTS.maxTrackedSources,
+    padRequestsToBytes: options.padRequestsToBytes ?? DEFAULTS.padRequestsToBytes,
+    padPingsToBytes: options.padPingsToBytes ?? DEFAULTS.padPingsToBytes,
+    maxProvenAddresses: options.maxProvenAddresses ?? DEFAULTS.maxProvenAddresses,
+    provenAddressTtlMs: options.provenAddressTtlMs ?? DEFAULTS.provenAddressTtlMs,
+    maxRecentRequests: options.maxRecentRequests ?? DEFAULTS.maxRecentRequests,
+    replayWindowMs: options.replayWindowMs ?? DEFAULTS.replayWindowMs,
+    maxStoredBytes: options.maxStoredBytes ?? DEFAULTS.maxStoredBytes,
+    maxItemsPerPublisher: options.maxItemsPerPublisher ?? DEFAULTS.maxItemsPerPublisher,
+    maxBytesPerPublisher: options.maxBytesPerPublisher ?? DEFAULTS.maxBytesPerPublisher,
+    disjointPaths: options.disjointPaths ?? DEFAULTS.disjointPaths,
+    getQuorum: options.getQuorum ?? DEFAULTS.getQuorum,
+    maxLookupContactsPerNetwork: options.maxLookupContactsPerNetwork ?? DEFAULTS.maxLookupContactsPerNetwork,
   };
-  const positive: Array<keyof NodeOptions> = ['k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes'];
+  const positive: Array<keyof NodeOptions> = [
+    'k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes',
+    'maxContactsPerHostPerBucket', 'maxContactsPerNetworkPerBucket', 'maxContactsPerHost', 'requestsPerSecondPerSource', 'requestBurstPerSource', 'maxTrackedSources',
+    'maxProvenAddresses', 'provenAddressTtlMs', 'maxRecentRequests', 'replayWindowMs', 'disjointPaths', 'getQuorum', 'maxLookupContactsPerNetwork',
+  ];
   for (const name of positive) {
     const value = merged[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`option ${name} must be a positive number, got ${String(value)}`);
   }
   if (!Number.isInteger(merged.k) || !Number.isInteger(merged.alpha)) throw new RangeError('options k and alpha must be integers');
+  if (!Number.isInteger(merged.disjointPaths) || !Number.isInteger(merged.getQuorum)) throw new RangeError('options disjointPaths and getQuorum must be integers');
+  if (!Number.isInteger(merged.difficulty) || merged.difficulty < 0 || merged.difficulty > MAX_DIFFICULTY) throw new RangeError(`option difficulty must be an integer from 0 to ${MAX_DIFFICULTY}`);
+  for (const name of ['padRequestsToBytes', 'padPingsToBytes', 'maxStoredBytes', 'maxItemsPerPublisher', 'maxBytesPerPublisher'] as const) {
+    if (!(merged[name] >= 0)) throw new RangeError(`option ${name} must be zero or more, got ${String(merged[name])}`);
+  }
   return Object.freeze(merged);
 };

@@ -6,10 +6,14 @@
  * at the first valid value. Peers that fail to answer are dropped from the
  * shortlist. The lookup never touches the routing table itself: the node's
  * `query` function does that, so the lookup stays a pure algorithm.
+ * Hooks for S/Kademlia (section 4.4): at most `maxPerGroup` candidates of one
+ * network count among the K closest, a path asks only candidates it may
+ * `claim` (disjoint paths, see disjoint-lookup.ts), and a FindValue may
+ * `collect` several copies instead of ending at the first.
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { nodeIdOf } from '../crypto/identity.js';
-import { checkItem, type Item } from '../protocol/item.js';
+import { checkItem, compareItemVersions, type Item } from '../protocol/item.js';
 import type { Reply, WireContact } from '../protocol/messages.js';
 import { commonPrefixLength, compareDistance } from '../routing/distance.js';
 import type { Clock } from '../runtime/clock.js';
@@ -24,7 +28,14 @@ export interface Candidate {
   readonly port: number;
   /** 1 for contacts we started with, n + 1 for contacts learned from a depth-n answer. */
   readonly depth: number;
-  state: 'new' | 'asked' | 'answered' | 'failed';
+  /** `skipped`: another disjoint path holds it, so this path never asks it. */
+  state: 'new' | 'asked' | 'answered' | 'failed' | 'skipped';
+}
+
+/** A valid copy of the item, and the peer that served it. */
+export interface Copy {
+  readonly item: Item;
+  readonly source: Candidate;
 }
 
 export type LookupEvent =
@@ -39,8 +50,11 @@ export interface LookupResult {
   readonly target: Buffer;
   /** Peers that answered, closest first, at most K. */
   readonly closest: Candidate[];
+  /** The newest valid copy found. */
   readonly item: Item | undefined;
   readonly itemSource: Candidate | undefined;
+  /** Every valid copy found, one per peer (one at most unless collecting). */
+  readonly copies: readonly Copy[];
   /** The closest peer that answered without the value: where Kademlia caches it. */
   readonly cacheCandidate: Candidate | undefined;
   /** Hops to the answer: the value's source depth, or the deepest of the K closest. */
@@ -58,6 +72,8 @@ export interface LookupDeps {
   /** Sends FindNode or FindValue to a peer and resolves with its verified reply. */
   readonly query: (peer: Candidate, kind: LookupKind, target: Buffer, signal: AbortSignal) => Promise<Reply>;
   readonly isBlacklisted: (id: Uint8Array) => boolean;
+  /** Whether an id may be a candidate at all (the Sybil puzzle); default: every id. */
+  readonly isAdmissible?: (id: Uint8Array) => boolean;
   /** Called when a peer served a forged value: the node blacklists it. */
   readonly onForgedValue: (peer: Candidate, code: number) => void;
 }
@@ -71,7 +87,19 @@ export interface LookupParams {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: LookupEvent) => void;
+  /** The network a candidate's address belongs to; with maxPerGroup, for diversity among the K closest. */
+  readonly groupOf?: (address: { readonly host: string; readonly port: number }) => string;
+  /** Candidates of one group counted among the K closest; the rest wait until some of those fail. */
+  readonly maxPerGroup?: number;
+  /** Asked before a candidate is queried: false when another path holds it (it is then skipped). */
+  readonly claim?: (candidate: Candidate) => boolean;
+  /** FindValue: record every valid copy and go on, instead of ending at the first. */
+  readonly collect?: boolean;
+  /** Checked after each answer: true ends the lookup at once (a quorum of copies, across paths). */
+  readonly shouldStop?: () => boolean;
 }
+
+const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
 
 export class AbortError extends Error {
   constructor(message = 'the operation was aborted') {
@@ -117,33 +145,48 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       const id = info.id ?? nodeIdOf(info.publicKey);
       const idHex = info.idHex ?? toHex(id);
       if (seen.has(idHex) || bytesEqual(id, deps.ownId) || deps.isBlacklisted(id)) return false;
+      if (deps.isAdmissible && !deps.isAdmissible(id)) return false;
       const c: Candidate = { id, idHex, publicKey: info.publicKey, host: info.host, port: info.port, depth, state: 'new' };
       seen.set(idHex, c);
       insert(c);
       return true;
     };
 
-    /** The K closest candidates that have not failed. */
-    const liveClosest = (): Candidate[] => {
+    const maxPerGroup = params.groupOf ? (params.maxPerGroup ?? Infinity) : Infinity;
+    /** The K closest candidates in `states` (by default, all that have not failed nor been skipped), at most maxPerGroup of one network. */
+    const liveClosest = (states?: ReadonlySet<Candidate['state']>): Candidate[] => {
       const out: Candidate[] = [];
+      const perGroup = maxPerGroup === Infinity ? undefined : new Map<string, number>();
       for (const c of shortlist) {
-        if (c.state === 'failed') continue;
+        if (states ? !states.has(c.state) : c.state === 'failed' || c.state === 'skipped') continue;
+        if (perGroup) {
+          const group = params.groupOf!(c);
+          const n = perGroup.get(group) ?? 0;
+          if (n >= maxPerGroup) continue;
+          perGroup.set(group, n + 1);
+        }
         out.push(c);
         if (out.length === k) break;
       }
       return out;
     };
 
-    const finish = (item?: Item, itemSource?: Candidate, timedOut = false): void => {
+    const copies: Copy[] = [];
+
+    const finish = (timedOut = false): void => {
       if (finished) return;
       finished = true;
       deps.clock.clearTimeout(timer);
       params.signal?.removeEventListener('abort', onAbort);
       inner.abort();
-      const closest = shortlist.filter((c) => c.state === 'answered').slice(0, k);
-      const cacheCandidate = item ? closest.find((c) => c !== itemSource) : undefined;
+      const newest = copies.reduce<Copy | undefined>((best, c) => (best === undefined || compareItemVersions(c.item, best.item) > 0 ? c : best), undefined);
+      // The result obeys the same diversity: a network's extra nodes that answered early do not make up the K.
+      const closest = liveClosest(ANSWERED);
+      const sources = new Set(copies.map((c) => c.source));
+      const cacheCandidate = newest ? closest.find((c) => !sources.has(c)) : undefined;
+      const itemSource = newest?.source;
       const rounds = itemSource ? itemSource.depth : closest.reduce((max, c) => Math.max(max, c.depth), 0);
-      resolve({ target, closest, item, itemSource, cacheCandidate, rounds, requests, failures, timedOut, listenerErrors });
+      resolve({ target, closest, item: newest?.item, itemSource, copies, cacheCandidate, rounds, requests, failures, timedOut, listenerErrors });
     };
 
     const onAbort = (): void => {
@@ -168,8 +211,9 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
             : { code: 7, message: 'the value is stored under a different key than the one asked for' };
           if (!problem) {
             peer.state = 'answered';
+            copies.push({ item: reply.item, source: peer });
             emit({ type: 'value', peer, item: reply.item });
-            finish(reply.item, peer);
+            if (!params.collect) finish();
             return;
           }
           if (problem.code === 6 || problem.code === 7) {
@@ -195,17 +239,25 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
 
     const step = (): void => {
       if (finished) return;
-      const best = liveClosest();
+      if (params.shouldStop?.()) return finish();
+      let best = liveClosest();
       const head = best[0];
       if (head && (announced === undefined || compareDistance(head.id, announced.id, target) < 0)) {
         announced = head;
         emit({ type: 'closer', peer: head, distancePrefixBits: commonPrefixLength(head.id, target) });
         if (finished) return;
       }
-      for (const c of best) {
+      for (;;) {
         if (finished) return;
         if (inFlight >= alpha) break;
-        if (c.state !== 'new') continue;
+        const c = best.find((x) => x.state === 'new');
+        if (!c) break;
+        // A candidate another path holds is skipped, which lets the next closest into the K.
+        if (params.claim && !params.claim(c)) {
+          c.state = 'skipped';
+          best = liveClosest();
+          continue;
+        }
         c.state = 'asked';
         inFlight++;
         requests++;
@@ -238,7 +290,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       return;
     }
     params.signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = deps.clock.setTimeout(() => finish(undefined, undefined, true), params.timeoutMs);
+    const timer = deps.clock.setTimeout(() => finish(true), params.timeoutMs);
     for (const seed of params.seeds) consider(seed, 1);
     step();
   });

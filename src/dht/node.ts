@@ -7,11 +7,12 @@
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { type Identity, nodeIdOf } from '../crypto/identity.js';
+import { meetsDifficulty } from '../crypto/puzzle.js';
 import { SessionKeys } from '../crypto/session-keys.js';
 import { type CodecOptions, type DecodedMessage, decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/errors.js';
-import { checkItem, createItem, type Item, itemKey, type ItemValue } from '../protocol/item.js';
-import { isRequest, type Message, type MessageBody, type Request } from '../protocol/messages.js';
+import { checkItem, compareItemVersions, createItem, type Item, itemKey, type ItemValue } from '../protocol/item.js';
+import { isRequest, type Message, type MessageBody, type Reply, type Request } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { type Address, type ContactInfo, sameAddress } from '../routing/contact.js';
 import { compareDistance } from '../routing/distance.js';
@@ -27,8 +28,12 @@ import { handleFindNode } from './handlers/find-node.js';
 import { handleFindValue } from './handlers/find-value.js';
 import { handlePing } from './handlers/ping.js';
 import { acceptItem, handleStore, type StoreOutcome } from './handlers/store.js';
-import { type Candidate, lookup, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
+import { disjointLookup } from './disjoint-lookup.js';
+import { type Candidate, lookup, type LookupDeps, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
 import { runMaintenance, type MaintenanceReport } from './maintenance.js';
+import { AddressProofs } from './address-proofs.js';
+import { RateLimiter } from './rate-limiter.js';
+import { fitReply, UNPROVEN_DETAIL } from './reply-budget.js';
 import { RpcClient, RpcFailure, type RpcReply } from './rpc.js';
 import { NodeStats } from './stats.js';
 import type { Transport } from './transport.js';
@@ -52,6 +57,10 @@ export interface Seed extends Address {
 export interface OperationOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: LookupEvent) => void;
+  /** Disjoint paths for this operation's lookup; the node's disjointPaths by default. */
+  readonly paths?: number;
+  /** Copies a get gathers before answering; the node's getQuorum by default. */
+  readonly quorum?: number;
 }
 
 export type ReplicaOutcome =
@@ -83,6 +92,10 @@ export interface RetrieveReport {
   readonly source: 'local' | 'network' | 'none';
   readonly rounds: number;
   readonly requests: number;
+  /** Valid copies the lookup gathered (its quorum, or fewer); 1 for a plain lookup that found the item. */
+  readonly copies?: number;
+  /** Holders of an older version that were sent the newest (read repair). */
+  readonly repaired?: number;
 }
 
 export interface SetOptions extends ReplicateOptions {
@@ -110,6 +123,11 @@ export class DrogulusNode {
   private readonly listeners = new Set<NodeEventListener>();
   /** When we last challenged each id@address. */
   private readonly challenges = new Map<string, number>();
+  /** Unsolicited messages per source IP (docs/protocol.md, "Limits"). */
+  private readonly rateLimiter: RateLimiter;
+  /** Proven addresses both ways, and recent requests (docs/protocol.md, "Reflection"). */
+  private readonly proofs: AddressProofs;
+  private challengeBytes: number | undefined;
   private readonly lastTimestamps = new Map<string, number>();
   private readonly context: HandlerContext;
   private readonly profile: Readonly<Record<string, string>> | undefined;
@@ -125,16 +143,33 @@ export class DrogulusNode {
     this.options = resolveOptions(deps.options);
     this.store = deps.store ?? new MemoryItemStore();
     this.profile = deps.profile;
-    this.table = new RoutingTable(this.identity.nodeId, { k: this.options.k, allowedFails: this.options.allowedRpcFails }, this.clock.now());
+    const { difficulty } = this.options;
+    if (!meetsDifficulty(this.identity.nodeId, difficulty)) throw new RangeError(`this node's key does not meet difficulty ${difficulty}: grind one with grindIdentity`);
+    this.table = new RoutingTable(
+      this.identity.nodeId,
+      {
+        k: this.options.k,
+        allowedFails: this.options.allowedRpcFails,
+        maxPerHostPerBucket: this.options.maxContactsPerHostPerBucket,
+        maxPerNetworkPerBucket: this.options.maxContactsPerNetworkPerBucket,
+        maxPerHost: this.options.maxContactsPerHost,
+        sharedHosts: this.options.sharedHosts,
+        admissible: difficulty > 0 ? (id) => meetsDifficulty(id, difficulty) : undefined,
+      },
+      this.clock.now(),
+    );
+    this.rateLimiter = new RateLimiter({ perSecond: this.options.requestsPerSecondPerSource, burst: this.options.requestBurstPerSource, maxSources: this.options.maxTrackedSources });
+    this.proofs = new AddressProofs(this.clock, this.options);
     this.sessionKeys = this.options.sessionMacs ? new SessionKeys(this.identity, this.options.sessionKeyCacheSize) : undefined;
     const sessionKeyFor = (publicKey: Uint8Array): Buffer | undefined => this.sessionKeys?.keyFor(publicKey);
-    this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits, sessionKeyFor };
+    this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits, sessionKeyFor, difficulty };
     this.rpc = new RpcClient(this.identity, this.transport, this.clock, this.random, this.options, (m, bytes) => this.stats.countOut(m.type, bytes), sessionKeyFor);
     this.context = {
       options: this.options,
       table: this.table,
       store: this.store,
       now: () => this.clock.now(),
+      isCachedCopy: (key) => !this.isAmongClosest(key),
       blacklist: (publicKey, reason) => this.blacklist(publicKey, reason),
       emit: (event) => this.emit(event),
     };
@@ -158,6 +193,17 @@ export class DrogulusNode {
 
   get pendingRequests(): number {
     return this.rpc.pendingCount;
+  }
+
+  /** What peers can make this node hold, each bounded by an option (docs/protocol.md, "Limits"). */
+  resourceUsage(): { pendingRequests: number; challenges: number; rateLimitedSources: number; provenAddresses: number; answeredAddresses: number; recentRequests: number; sessionKeys: number } {
+    return {
+      pendingRequests: this.rpc.pendingCount,
+      challenges: this.challenges.size,
+      rateLimitedSources: this.rateLimiter.trackedSources,
+      ...this.proofs.sizes,
+      sessionKeys: this.sessionKeys?.size ?? 0,
+    };
   }
 
   /** Starts answering messages and the periodic refresh/republish work. */
@@ -191,7 +237,15 @@ export class DrogulusNode {
   receive(bytes: Uint8Array, from: Address): void {
     if (!this.running) return;
     try {
+      // A source over its rate costs one map lookup, before any decoding. Replies to
+      // our own requests are never limited: from a host we await one from, a message
+      // is decoded first, and only what is not a reply takes a token.
+      const source = this.table.groupOf(from).host;
+      const awaited = this.rpc.awaitsReplyFrom(from.host);
+      if (!awaited && !this.rateLimiter.take(source, this.clock.now())) return this.drop('rate-limited');
       const decoded = decodeMessage(bytes, this.codecOptions);
+      const unsolicited = !decoded.ok || isRequest(decoded.value.message);
+      if (awaited && unsolicited && !this.rateLimiter.take(source, this.clock.now())) return this.drop('rate-limited');
       if (!decoded.ok) {
         this.stats.countDrop(`codec-${decoded.error.code}`);
         this.refuseUndecodable(decoded.error, bytes.length, from);
@@ -199,7 +253,7 @@ export class DrogulusNode {
       }
       const { message } = decoded.value;
       this.stats.countIn(message.type, bytes.length);
-      if (isRequest(message)) this.handleRequest(decoded.value, from);
+      if (isRequest(message)) this.handleRequest(decoded.value, from, bytes.length);
       else if (!this.rpc.handleReply(decoded.value, from)) this.stats.countDrop('unmatched-reply');
     } catch (error) {
       this.stats.countDrop('internal-error');
@@ -207,13 +261,16 @@ export class DrogulusNode {
     }
   }
 
-  private handleRequest(decoded: DecodedMessage, from: Address): void {
+  private handleRequest(decoded: DecodedMessage, from: Address, receivedBytes: number): void {
     const request = decoded.message as Request;
     const senderId = decoded.senderId;
     const addressedToUs = bytesEqual(request.recipientId, this.nodeId) || (request.type === 'ping' && request.recipientId.length === 0);
     if (!addressedToUs) return this.drop('misdirected');
     if (bytesEqual(senderId, this.nodeId)) return this.drop('from-self');
     if (this.table.isBlacklisted(senderId)) return this.drop('blacklisted-sender');
+    // A request already answered, from the same sender at the same address, is a replay: the only place its
+    // sender's proven address would let a replay draw a full reply, so there it is dropped.
+    if (!this.proofs.firstSight(senderId, from, request.requestId)) return this.drop('replayed-request');
     const contactAddress = { host: from.host, port: request.replyPort };
     let body: ReplyBody;
     switch (request.type) {
@@ -230,30 +287,74 @@ export class DrogulusNode {
         body = handleStore(this.context, request.item, request.senderPublicKey);
         break;
     }
-    if (body.type === 'error') this.stats.countError(body.code);
-    this.reply(request, senderId, body, from);
-    if (!this.table.isBlacklisted(senderId)) this.noteSender(request.senderPublicKey, senderId, contactAddress);
+    // No reflection: to an address that has not proven it receives what we send, we send
+    // no more bytes than it sent us, the reply first and then our challenge if it still fits.
+    const proven = this.isProven(senderId, from);
+    const challenge = !this.table.isBlacklisted(senderId) && this.challengeDue(senderId, contactAddress);
+    const budget = proven ? Infinity : receivedBytes;
+    const challengeBytes = challenge ? this.challengeSize() : 0;
+    const sent = this.reply(request, senderId, body, from, budget - challengeBytes) ?? (challenge ? this.reply(request, senderId, body, from, budget) : undefined) ?? 0;
+    const challenged = challenge && sent + challengeBytes <= budget;
+    if (!proven) {
+      this.stats.unprovenBytesIn += receivedBytes;
+      this.stats.unprovenBytesOut += sent + (challenged ? challengeBytes : 0);
+    }
+    if (sent > 0) this.proofs.answeredRequestOf(senderId, from);
+    if (challenged) this.challenge(request.senderPublicKey, senderId, contactAddress);
+    else if (challenge) this.drop('challenge-over-budget');
+  }
+
+  /** True when `from` has proven it receives what we send: the table holds the sender there, or it answered us lately. */
+  private isProven(senderId: Uint8Array, from: Address): boolean {
+    const known = this.table.get(senderId);
+    return (known !== undefined && sameAddress(known, from)) || this.proofs.isProven(senderId, from);
   }
 
   /**
    * Every valid message refreshes its sender, but only a round trip may add it
    * or move it: a sender that is new, or speaks from a new address, is
    * challenged with a Ping to that address (docs/protocol.md, "Routing rules").
+   * Returns whether a challenge is due now; challenge() sends it.
    */
-  private noteSender(publicKey: Uint8Array, id: Buffer, address: Address): void {
+  private challengeDue(id: Buffer, address: Address): boolean {
     const now = this.clock.now();
-    if (this.table.touch(id, address, now)) return;
+    if (this.table.touch(id, address, now)) return false;
     const placement = this.table.placement(id);
-    if (placement === 'self' || placement === 'blacklisted') return;
+    if (placement === 'self' || placement === 'blacklisted' || placement === 'inadmissible') return false;
     // One challenge per id and address per interval: two nodes that do not
     // keep each other must not challenge each other's challenges forever.
-    const key = `${toHex(id)}@${address.host}:${address.port}`;
-    const last = this.challenges.get(key);
-    if (last !== undefined && now - last < this.options.challengeIntervalMs) return;
+    // A sender the diversity caps keep out is still challenged: the round
+    // trip proves its address, which earns it full replies.
+    const last = this.challenges.get(challengeKey(id, address));
+    if (last !== undefined && now - last < this.options.challengeIntervalMs) return false;
     if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) this.pruneChallenges(now);
-    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) return this.drop('challenge-table-full');
-    this.challenges.set(key, now);
+    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) {
+      this.drop('challenge-table-full');
+      return false;
+    }
+    return true;
+  }
+
+  private challenge(publicKey: Uint8Array, id: Buffer, address: Address): void {
+    this.challenges.set(challengeKey(id, address), this.clock.now());
     this.request({ publicKey, id, host: address.host, port: address.port }, { type: 'ping' }).catch(() => this.stats.countDrop('challenge-failed'));
+  }
+
+  /** The size of our challenge Ping (it depends only on our port and how we seal). */
+  private challengeSize(): number {
+    if (this.challengeBytes === undefined) {
+      const ping = {
+        type: 'ping',
+        requestId: Buffer.alloc(16),
+        senderPublicKey: this.publicKey,
+        replyPort: this.address.port,
+        version: PROTOCOL_VERSION,
+        recipientId: Buffer.alloc(64),
+        ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
+      } as Message;
+      this.challengeBytes = encodeMessage(ping, this.identity, this.sessionKeys ? Buffer.alloc(32) : undefined).length;
+    }
+    return this.challengeBytes;
   }
 
   private pruneChallenges(now: number): void {
@@ -272,23 +373,36 @@ export class DrogulusNode {
       replyPort: this.address.port,
       version: PROTOCOL_VERSION,
       recipientId: nodeIdOf(error.senderPublicKey),
+      ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
     } as Message;
     const bytes = encodeMessage(message, this.identity);
     if (bytes.length > receivedBytes) return this.drop('error-reply-suppressed');
     this.stats.countError(error.code);
+    // Nothing in undecodable bytes is authenticated: the address counts as unproven.
+    this.stats.unprovenBytesIn += receivedBytes;
+    this.stats.unprovenBytesOut += bytes.length;
     this.sendBytes(from, message, bytes);
   }
 
-  private reply(request: Request, senderId: Buffer, body: ReplyBody, to: Address): void {
-    const message = {
-      ...body,
+  /** Sends the reply, shrunk to `budgetBytes` if need be; returns the bytes sent, or undefined when nothing fits. */
+  private reply(request: Request, senderId: Buffer, body: ReplyBody, to: Address, budgetBytes: number): number | undefined {
+    const envelope = {
       requestId: request.requestId,
       senderPublicKey: this.publicKey,
       replyPort: this.address.port,
       version: PROTOCOL_VERSION,
       recipientId: senderId,
-    } as Message;
-    this.sendBytes(to, message, encodeMessage(message, this.identity, this.sessionKeys?.keyFor(request.senderPublicKey)));
+      ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
+    };
+    const sessionKey = this.sessionKeys?.keyFor(request.senderPublicKey);
+    const fitted = fitReply(body, (b) => encodeMessage({ ...b, ...envelope } as Message, this.identity, sessionKey), budgetBytes);
+    if (!fitted) {
+      this.drop('reply-over-budget');
+      return undefined;
+    }
+    if (fitted.shrunk) this.stats.repliesShrunk[body.type] = (this.stats.repliesShrunk[body.type] ?? 0) + 1;
+    this.sendBytes(to, { ...fitted.body, ...envelope } as Message, fitted.bytes);
+    return fitted.bytes.length;
   }
 
   private sendBytes(to: Address, message: Message, bytes: Uint8Array): void {
@@ -313,7 +427,7 @@ export class DrogulusNode {
    */
   async request(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal?: AbortSignal): Promise<RpcReply> {
     try {
-      const reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal });
+      const reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, padToBytes: this.padFor(peer, body) });
       this.verified(reply);
       return reply;
     } catch (error) {
@@ -325,12 +439,24 @@ export class DrogulusNode {
   /** Pings an address, with or without knowing its key; resolves with the verified responder. */
   async ping(address: Address, publicKey?: Uint8Array): Promise<RpcReply> {
     const expected = publicKey ? { publicKey, id: nodeIdOf(publicKey) } : undefined;
-    const reply = await this.rpc.request(address, { type: 'ping' }, expected);
+    const reply = await this.rpc.request(address, { type: 'ping' }, expected, { padToBytes: this.padFor({ ...address, id: expected?.id }, { type: 'ping' }) });
     this.verified(reply);
     return reply;
   }
 
+  /**
+   * How far to pad a request (docs/protocol.md, "Reflection"): a peer that
+   * has not proven our address answers with no more bytes than we sent, so
+   * a request that may draw a large reply is padded, unless we answered a
+   * request of that peer lately (its round trip proved our address to it).
+   */
+  private padFor(peer: Address & { id?: Uint8Array }, body: MessageBody<Request>): number {
+    if (body.type === 'store' || (peer.id && this.proofs.hasProvenUs(peer.id, peer))) return 0;
+    return body.type === 'ping' ? this.options.padPingsToBytes : this.options.padRequestsToBytes;
+  }
+
   private verified(reply: RpcReply): void {
+    this.proofs.proved(reply.responderId, reply.responder);
     if (this.table.isBlacklisted(reply.responderId)) return;
     const before = this.table.get(reply.responderId);
     const outcome = this.table.add(reply.responder, this.clock.now(), reply.rttMs);
@@ -353,33 +479,57 @@ export class DrogulusNode {
     this.emit({ type: 'blacklisted', idHex: toHex(id), reason });
   }
 
-  /** An iterative lookup from our routing table (Kademlia section 2.3). */
+  /**
+   * An iterative lookup from our routing table (Kademlia section 2.3); over
+   * disjoint paths when disjointPaths > 1, collecting getQuorum copies of a
+   * value when that is above 1 (S/Kademlia section 4.4).
+   */
   lookup(target: Uint8Array, kind: LookupKind, options: OperationOptions = {}): Promise<LookupResult> {
     const targetId = Buffer.from(target);
     this.stats.lookups++;
     this.table.touchBucketFor(targetId, this.clock.now());
-    return lookup(
-      {
-        ownId: this.nodeId,
-        clock: this.clock,
-        isBlacklisted: (id) => this.table.isBlacklisted(id),
-        onForgedValue: (peer, code) => this.blacklist(peer.publicKey, `served a forged value (code ${code})`),
-        query: async (peer: Candidate, queryKind, key, signal) => {
-          const body: MessageBody<Request> = queryKind === 'value' ? { type: 'find-value', key } : { type: 'find-node', key };
-          return (await this.request(peer, body, signal)).message;
-        },
-      },
-      {
-        target: targetId,
-        kind,
-        seeds: this.table.closest(targetId, this.options.k),
-        k: this.options.k,
-        alpha: this.options.alpha,
-        timeoutMs: this.options.lookupTimeoutMs,
-        signal: options.signal,
-        onEvent: options.onEvent,
-      },
-    );
+    const { difficulty } = this.options;
+    const disjointPaths = options.paths ?? this.options.disjointPaths;
+    const getQuorum = options.quorum ?? this.options.getQuorum;
+    if (!Number.isInteger(disjointPaths) || disjointPaths < 1 || !Number.isInteger(getQuorum) || getQuorum < 1) {
+      return Promise.reject(new RangeError(`paths and quorum must be integers of at least 1, got ${disjointPaths} and ${getQuorum}`));
+    }
+    const deps: LookupDeps = {
+      ownId: this.nodeId,
+      clock: this.clock,
+      isBlacklisted: (id) => this.table.isBlacklisted(id),
+      isAdmissible: difficulty > 0 ? (id) => meetsDifficulty(id, difficulty) : undefined,
+      onForgedValue: (peer, code) => this.blacklist(peer.publicKey, `served a forged value (code ${code})`),
+      query: (peer, queryKind, key, signal) => this.query(peer, queryKind, key, signal),
+    };
+    const params = {
+      target: targetId,
+      kind,
+      seeds: this.table.closest(targetId, this.options.k),
+      k: this.options.k,
+      alpha: this.options.alpha,
+      timeoutMs: this.options.lookupTimeoutMs,
+      signal: options.signal,
+      onEvent: options.onEvent,
+      groupOf: (address: Address) => this.table.groupOf(address).network,
+      maxPerGroup: this.options.maxLookupContactsPerNetwork,
+    };
+    if (disjointPaths > 1 || (kind === 'value' && getQuorum > 1)) return disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum });
+    return lookup(deps, params);
+  }
+
+  /**
+   * One FindNode or FindValue of a lookup. A peer that has not proven our
+   * address answers a Value too big for our request with Error 4 and
+   * challenges us; once we have answered its challenge we ask once more.
+   */
+  private async query(peer: Candidate, kind: LookupKind, key: Buffer, signal: AbortSignal): Promise<Reply> {
+    const body: MessageBody<Request> = kind === 'value' ? { type: 'find-value', key } : { type: 'find-node', key };
+    const reply = (await this.request(peer, body, signal)).message;
+    if (reply.type !== 'error' || reply.code !== ErrorCode.RequestTooBig || reply.details[UNPROVEN_DETAIL] === undefined) return reply;
+    this.proofs.forgetProvenUs(peer.id, peer);
+    await this.proofs.nextAnswerTo(peer, signal);
+    return (await this.request(peer, body, signal)).message;
   }
 
   /**
@@ -467,11 +617,15 @@ export class DrogulusNode {
       }
     }
     const found = await this.lookup(key, 'value', options);
-    if (!found.item) return { item: undefined, source: 'none', rounds: found.rounds, requests: found.requests };
+    if (!found.item) return { item: undefined, source: 'none', rounds: found.rounds, requests: found.requests, copies: 0, repaired: 0 };
+    const newest = found.item;
     if (found.cacheCandidate) {
-      this.request(found.cacheCandidate, { type: 'store', item: found.item }).catch(() => this.stats.countDrop('cache-store-failed'));
+      this.request(found.cacheCandidate, { type: 'store', item: newest }).catch(() => this.stats.countDrop('cache-store-failed'));
     }
-    return { item: found.item, source: 'network', rounds: found.rounds, requests: found.requests };
+    // Read repair: holders of an older version are sent the newest.
+    const stale = found.copies.filter((c) => compareItemVersions(c.item, newest) < 0);
+    for (const holder of stale) this.request(holder.source, { type: 'store', item: newest }).catch(() => this.stats.countDrop('repair-store-failed'));
+    return { item: newest, source: 'network', rounds: found.rounds, requests: found.requests, copies: found.copies.length, repaired: stale.length };
   }
 
   /** Signs `value` under `name` with our key and replicates it. */
@@ -547,6 +701,8 @@ export class DrogulusNode {
     }, this.options.refreshIntervalMs);
   }
 }
+
+const challengeKey = (id: Uint8Array, address: Address): string => `${toHex(id)}@${address.host}:${address.port}`;
 
 export class ItemRefusedError extends Error {
   constructor(readonly code: number, message: string) {

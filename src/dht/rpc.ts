@@ -52,6 +52,8 @@ export interface RpcCounters {
 
 export class RpcClient {
   private readonly pending = new Map<string, Pending>();
+  /** Requests awaiting a reply, per host asked: replies from there are not rate-limited. */
+  private readonly pendingHosts = new Map<string, number>();
   private closed = false;
   readonly counters: RpcCounters = { sent: 0, repliesMatched: 0, repliesUnmatched: 0, timeouts: 0 };
 
@@ -60,7 +62,7 @@ export class RpcClient {
     private readonly transport: Transport,
     private readonly clock: Clock,
     private readonly random: Random,
-    private readonly options: { readonly rpcTimeoutMs: number; readonly maxPendingRequests: number },
+    private readonly options: { readonly rpcTimeoutMs: number; readonly maxPendingRequests: number; readonly difficulty?: number },
     private readonly onSend: (message: Message, bytes: number) => void = () => undefined,
     /** The session key to MAC-seal a request to a known peer with; undefined signs it. */
     private readonly sessionKeyFor: (publicKey: Uint8Array) => Uint8Array | undefined = () => undefined,
@@ -68,6 +70,11 @@ export class RpcClient {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** True while a request of ours to `host` awaits its reply. */
+  awaitsReplyFrom(host: string): boolean {
+    return this.pendingHosts.has(host);
   }
 
   /**
@@ -78,7 +85,7 @@ export class RpcClient {
     to: Address,
     body: MessageBody<Request>,
     expected: { readonly publicKey: Uint8Array; readonly id: Uint8Array } | undefined,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: { timeoutMs?: number; signal?: AbortSignal; padToBytes?: number } = {},
   ): Promise<RpcReply> {
     if (this.closed) return Promise.reject(new RpcFailure('closed', to));
     if (options.signal?.aborted) return Promise.reject(new RpcFailure('aborted', to));
@@ -93,8 +100,9 @@ export class RpcClient {
       replyPort: this.transport.localAddress.port,
       version: PROTOCOL_VERSION,
       recipientId: expected ? expected.id : Buffer.alloc(0),
+      ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
     } as Message;
-    const bytes = encodeMessage(message, this.identity, expected ? this.sessionKeyFor(expected.publicKey) : undefined);
+    const bytes = encodeMessage(message, this.identity, expected ? this.sessionKeyFor(expected.publicKey) : undefined, { padToBytes: options.padToBytes });
     return new Promise<RpcReply>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.counters.timeouts++;
@@ -103,6 +111,7 @@ export class RpcClient {
       const onAbort = options.signal ? () => this.settle(idHex)?.reject(new RpcFailure('aborted', to)) : undefined;
       if (onAbort) options.signal!.addEventListener('abort', onAbort, { once: true });
       this.pending.set(idHex, { to, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, onAbort, signal: options.signal });
+      this.pendingHosts.set(to.host, (this.pendingHosts.get(to.host) ?? 0) + 1);
       this.counters.sent++;
       this.onSend(message, bytes.length);
       this.transport.send(to, bytes);
@@ -147,6 +156,9 @@ export class RpcClient {
     const entry = this.pending.get(idHex);
     if (!entry) return undefined;
     this.pending.delete(idHex);
+    const left = (this.pendingHosts.get(entry.to.host) ?? 1) - 1;
+    if (left > 0) this.pendingHosts.set(entry.to.host, left);
+    else this.pendingHosts.delete(entry.to.host);
     this.clock.clearTimeout(entry.timer);
     if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     return entry;

@@ -1,15 +1,23 @@
 /**
  * Counters a node keeps about its traffic: messages in and out by type, error
- * codes sent, inputs dropped by reason. Metrics and the simulator read them.
+ * codes sent, inputs dropped by reason, and the bytes exchanged with
+ * addresses that had not proven they receive what we send (the reflection
+ * bound: out never exceeds in). Metrics and the simulator read them.
  */
 export class NodeStats {
   readonly messagesIn: Record<string, number> = {};
   readonly messagesOut: Record<string, number> = {};
   readonly errorsSent: Record<string, number> = {};
   readonly dropped: Record<string, number> = {};
+  /** Replies cut to fit the bytes an unproven address sent, by the type the handler answered with. */
+  readonly repliesShrunk: Record<string, number> = {};
   bytesIn = 0;
   bytesOut = 0;
   lookups = 0;
+  /** Bytes of requests (and undecodable input) from addresses that had not proven they receive. */
+  unprovenBytesIn = 0;
+  /** Bytes we sent to such addresses in answer: replies, challenges, errors. */
+  unprovenBytesOut = 0;
 
   countIn(type: string, bytes: number): void {
     this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;

@@ -17,6 +17,8 @@ export interface Envelope {
   readonly version: number;
   /** The recipient's node id; empty only in a Ping to an address whose key is unknown. */
   readonly recipientId: Uint8Array;
+  /** The Sybil puzzle difficulty of the sender's network (`d`); absent means 0. */
+  readonly difficulty?: number;
 }
 
 /** A contact as it travels in a Nodes message; its id is SHA-512(publicKey). */

@@ -1,7 +1,8 @@
 /**
  * One k-bucket: up to K contacts, least recently seen first, and a replacement
  * cache of verified contacts (most recent last) that refills it on eviction
- * (Kademlia sections 2.2 and 4.1).
+ * (Kademlia sections 2.2 and 4.1). The routing table changes both lists, so
+ * that it can keep its per-IP counts.
  */
 import type { Contact } from './contact.js';
 
@@ -27,17 +28,5 @@ export class Bucket {
   refresh(index: number, updated: Contact): void {
     this.contacts.splice(index, 1);
     this.contacts.push(updated);
-  }
-
-  addReplacement(contact: Contact, capacity: number): void {
-    const existing = this.replacementIndexOf(contact.idHex);
-    if (existing >= 0) this.replacements.splice(existing, 1);
-    this.replacements.push(contact);
-    if (this.replacements.length > capacity) this.replacements.shift();
-  }
-
-  /** Takes the most recently seen replacement, if any. */
-  takeReplacement(): Contact | undefined {
-    return this.replacements.pop();
   }
 }

@@ -4,9 +4,13 @@
  * It is a pure data structure: it never sends a message or reads the clock.
  * Callers add a contact only once it has proven its address with a sealed
  * answer to a fresh request of ours (docs/protocol.md, "Routing rules").
+ * Diversity caps keep one IP address, or one /24 (/48), from filling a
+ * bucket, and one IP from holding more than a few places in the whole table,
+ * replacement caches included; ids that fail the Sybil puzzle never enter.
  */
 import { toHex } from '../crypto/bytes.js';
 import { nodeIdOf } from '../crypto/identity.js';
+import { type AddressGroup, addressGroup, DEFAULT_SHARED_HOSTS } from './address-group.js';
 import { Bucket } from './bucket.js';
 import { type Address, type Contact, type ContactInfo, makeContact, sameAddress } from './contact.js';
 import { commonPrefixLength, compareDistance, ID_BITS } from './distance.js';
@@ -16,12 +20,23 @@ export interface RoutingTableOptions {
   readonly k: number;
   /** Failed requests after which a contact is evicted. */
   readonly allowedFails: number;
+  /** Contacts of one IP address in one bucket, and separately in its replacement cache. Default: no limit. */
+  readonly maxPerHostPerBucket?: number;
+  /** Contacts of one /24 (IPv4) or /48 (IPv6) in one bucket, and separately in its replacement cache. Default: no limit. */
+  readonly maxPerNetworkPerBucket?: number;
+  /** Places (contacts and replacements together) one IP address may hold in the whole table. Default: no limit. */
+  readonly maxPerHost?: number;
+  /** Hosts where each port counts as a host of its own (a devnet's loopback); default 127.0.0.1 and ::1. */
+  readonly sharedHosts?: readonly string[];
+  /** Whether an id may enter at all (the Sybil puzzle of docs/protocol.md); default: every id. */
+  readonly admissible?: (id: Uint8Array) => boolean;
 }
 
-export type AddOutcome = 'added' | 'updated' | 'cached' | 'blacklisted' | 'self';
+/** `refused`: the address's IP or network already holds its share of the bucket or table; `inadmissible`: the id fails the puzzle. */
+export type AddOutcome = 'added' | 'updated' | 'cached' | 'blacklisted' | 'self' | 'refused' | 'inadmissible';
 
 /** What adding this id would do, so the caller knows whether a challenge is worth sending. */
-export type Placement = 'self' | 'blacklisted' | 'known' | 'room' | 'cache';
+export type Placement = 'self' | 'blacklisted' | 'inadmissible' | 'known' | 'room' | 'cache' | 'refused';
 
 export interface TableSnapshot {
   readonly version: 1;
@@ -43,6 +58,13 @@ export class RoutingTable {
   private readonly buckets: Bucket[];
   private readonly blacklisted = new Set<string>();
   private readonly ownIdHex: string;
+  /** Places (contacts and replacements) held per host key, for the table-wide cap. */
+  private readonly hostPlaces = new Map<string, number>();
+  private readonly groups = new Map<string, AddressGroup>();
+  private readonly perHostPerBucket: number;
+  private readonly perNetworkPerBucket: number;
+  private readonly perHost: number;
+  private readonly sharedHosts: readonly string[];
 
   constructor(
     readonly ownId: Buffer,
@@ -51,6 +73,27 @@ export class RoutingTable {
   ) {
     this.ownIdHex = toHex(ownId);
     this.buckets = [new Bucket(0, nowMs)];
+    this.perHostPerBucket = options.maxPerHostPerBucket ?? Infinity;
+    this.perNetworkPerBucket = options.maxPerNetworkPerBucket ?? Infinity;
+    this.perHost = options.maxPerHost ?? Infinity;
+    this.sharedHosts = options.sharedHosts ?? DEFAULT_SHARED_HOSTS;
+  }
+
+  /** The IP and network an address counts against. */
+  groupOf(address: Address): AddressGroup {
+    const key = `${address.host}|${address.port}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      if (this.groups.size >= 8192) this.groups.clear();
+      group = addressGroup(address, this.sharedHosts);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  /** Places (contacts and replacements) held by the IP of `address`. */
+  placesHeldBy(address: Address): number {
+    return this.hostPlaces.get(this.groupOf(address).host) ?? 0;
   }
 
   get size(): number {
@@ -67,44 +110,70 @@ export class RoutingTable {
     return this.blacklisted.size;
   }
 
-  /** Adds or refreshes a verified contact; a new address replaces the old one. */
+  /**
+   * Adds or refreshes a verified contact; a new address replaces the old one
+   * unless the new address's IP or network is over its caps (the contact
+   * then stays at its old address). A newcomer is refused when its IP or
+   * network holds its share of the bucket (or of the cache, for a full
+   * bucket) or its IP holds its share of the table.
+   */
   add(info: ContactInfo, nowMs: number, rttMs?: number): AddOutcome {
     const fresh = makeContact(info, nowMs);
     if (fresh.idHex === this.ownIdHex) return 'self';
     if (this.blacklisted.has(fresh.idHex)) return 'blacklisted';
+    if (this.options.admissible && !this.options.admissible(fresh.id)) return 'inadmissible';
     for (;;) {
       const bucket = this.bucketFor(fresh.id);
       const index = bucket.indexOf(fresh.idHex);
       if (index >= 0) {
         const old = bucket.contacts[index];
+        const moved = !sameAddress(old, fresh);
+        if (moved && !this.fits(bucket.contacts, fresh, old)) return 'refused';
+        if (moved) this.release(old);
         bucket.refresh(index, { ...old, host: fresh.host, port: fresh.port, lastSeenMs: nowMs, failures: 0, rttMs: smooth(old.rttMs, rttMs) });
+        if (moved) this.hold(fresh);
         bucket.lastTouchedMs = nowMs;
         return 'updated';
       }
+      const cached = bucket.replacementIndexOf(fresh.idHex);
+      const cachedContact = cached >= 0 ? bucket.replacements[cached] : undefined;
       if (bucket.contacts.length < this.options.k) {
-        const cached = bucket.replacementIndexOf(fresh.idHex);
-        if (cached >= 0) bucket.replacements.splice(cached, 1);
+        if (!this.fits(bucket.contacts, fresh, cachedContact)) return 'refused';
+        if (cachedContact) this.release(bucket.replacements.splice(cached, 1)[0]);
         bucket.contacts.push({ ...fresh, rttMs: smooth(undefined, rttMs) });
+        this.hold(fresh);
         bucket.lastTouchedMs = nowMs;
         return 'added';
       }
       if (!this.canSplit(bucket)) {
-        bucket.addReplacement({ ...fresh, rttMs: smooth(undefined, rttMs) }, this.options.k);
+        if (!this.fits(bucket.replacements, fresh, cachedContact)) return 'refused';
+        this.cacheReplacement(bucket, { ...fresh, rttMs: smooth(undefined, rttMs) });
         return 'cached';
       }
       this.splitLast(nowMs);
     }
   }
 
-  /** Where a new contact with this id would go; does not change the table. */
-  placement(id: Uint8Array): Placement {
+  /**
+   * Where a new contact with this id would go; does not change the table.
+   * Given the address it would come from, also whether the diversity caps
+   * would refuse it there.
+   */
+  placement(id: Uint8Array, address?: Address): Placement {
     const idHex = toHex(id);
     if (idHex === this.ownIdHex) return 'self';
     if (this.blacklisted.has(idHex)) return 'blacklisted';
+    if (this.options.admissible && !this.options.admissible(id)) return 'inadmissible';
     const bucket = this.bucketFor(id);
     if (bucket.indexOf(idHex) >= 0) return 'known';
-    if (bucket.contacts.length < this.options.k || this.canSplit(bucket)) return 'room';
-    return 'cache';
+    const room = bucket.contacts.length < this.options.k || this.canSplit(bucket);
+    if (address) {
+      const cached = bucket.replacementIndexOf(idHex);
+      const candidate = { host: address.host, port: address.port, idHex };
+      // After a split the bucket holds fewer contacts: checking against the whole bucket is the conservative answer.
+      if (!this.fits(room ? bucket.contacts : bucket.replacements, candidate, cached >= 0 ? bucket.replacements[cached] : undefined)) return 'refused';
+    }
+    return room ? 'room' : 'cache';
   }
 
   /**
@@ -125,7 +194,8 @@ export class RoutingTable {
     }
     const cached = bucket.replacementIndexOf(idHex);
     if (cached < 0 || !sameAddress(bucket.replacements[cached], address)) return false;
-    bucket.addReplacement({ ...bucket.replacements[cached], lastSeenMs: nowMs }, this.options.k);
+    const [seen] = bucket.replacements.splice(cached, 1);
+    bucket.replacements.push({ ...seen, lastSeenMs: nowMs });
     return true;
   }
 
@@ -146,7 +216,7 @@ export class RoutingTable {
     const index = bucket.indexOf(idHex);
     if (index < 0) {
       const cached = bucket.replacementIndexOf(idHex);
-      if (cached >= 0) bucket.replacements.splice(cached, 1);
+      if (cached >= 0) this.release(bucket.replacements.splice(cached, 1)[0]);
       return 'unknown';
     }
     const old = bucket.contacts[index];
@@ -155,9 +225,14 @@ export class RoutingTable {
       bucket.contacts[index] = { ...old, failures };
       return 'counted';
     }
-    bucket.contacts.splice(index, 1);
-    const replacement = bucket.takeReplacement();
-    if (replacement) bucket.contacts.push(replacement);
+    this.release(bucket.contacts.splice(index, 1)[0]);
+    // The most recent replacement that the bucket's caps allow (its IP's table-wide places do not change).
+    for (let i = bucket.replacements.length - 1; i >= 0; i--) {
+      if (this.fitsBucket(bucket.contacts, bucket.replacements[i])) {
+        bucket.contacts.push(bucket.replacements.splice(i, 1)[0]);
+        break;
+      }
+    }
     return 'evicted';
   }
 
@@ -171,7 +246,7 @@ export class RoutingTable {
     this.remove(id);
     const bucket = this.bucketFor(id);
     const cached = bucket.replacementIndexOf(toHex(id));
-    if (cached >= 0) bucket.replacements.splice(cached, 1);
+    if (cached >= 0) this.release(bucket.replacements.splice(cached, 1)[0]);
     this.blacklisted.add(toHex(id));
   }
 
@@ -268,6 +343,53 @@ export class RoutingTable {
       else if (outcome !== 'cached') skipped++;
     }
     return { restored, skipped };
+  }
+
+  /**
+   * Whether `candidate` may join `list` (a bucket's contacts or its cache)
+   * under the caps, `replacing` (an entry of the same id, or the contact's own
+   * old address) not counted.
+   */
+  private fits(list: readonly Contact[], candidate: Address & { idHex: string }, replacing?: Contact): boolean {
+    const group = this.groupOf(candidate);
+    const held = (this.hostPlaces.get(group.host) ?? 0) - (replacing && this.groupOf(replacing).host === group.host ? 1 : 0);
+    if (held >= this.perHost) return false;
+    return this.fitsBucket(list, candidate);
+  }
+
+  private fitsBucket(list: readonly Contact[], candidate: Address & { idHex: string }): boolean {
+    if (this.perHostPerBucket === Infinity && this.perNetworkPerBucket === Infinity) return true;
+    const group = this.groupOf(candidate);
+    let sameHost = 0;
+    let sameNetwork = 0;
+    for (const c of list) {
+      if (c.idHex === candidate.idHex) continue;
+      const other = this.groupOf(c);
+      if (other.host === group.host) sameHost++;
+      if (other.network === group.network) sameNetwork++;
+    }
+    return sameHost < this.perHostPerBucket && sameNetwork < this.perNetworkPerBucket;
+  }
+
+  /** Adds to a full bucket's cache, most recent last, dropping the oldest beyond K. */
+  private cacheReplacement(bucket: Bucket, contact: Contact): void {
+    const existing = bucket.replacementIndexOf(contact.idHex);
+    if (existing >= 0) this.release(bucket.replacements.splice(existing, 1)[0]);
+    bucket.replacements.push(contact);
+    this.hold(contact);
+    if (bucket.replacements.length > this.options.k) this.release(bucket.replacements.shift()!);
+  }
+
+  private hold(address: Address): void {
+    const host = this.groupOf(address).host;
+    this.hostPlaces.set(host, (this.hostPlaces.get(host) ?? 0) + 1);
+  }
+
+  private release(address: Address): void {
+    const host = this.groupOf(address).host;
+    const left = (this.hostPlaces.get(host) ?? 0) - 1;
+    if (left > 0) this.hostPlaces.set(host, left);
+    else this.hostPlaces.delete(host);
   }
 
   private bucketFor(id: Uint8Array): Bucket {

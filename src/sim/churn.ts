@@ -22,11 +22,14 @@ export const CHURN_PRESETS = Object.freeze({
   stress: Object.freeze({ shape: 0.5, medianMs: 1.4 * MINUTE_MS }),
 });
 
+export type ChurnEvent = { readonly type: 'departed' | 'arrived'; readonly node: DrogulusNode };
+
 export interface ChurnOptions {
   readonly sessions: WeibullParams;
   readonly seed: number;
   /** Wait before a replacement that failed to join tries again with a new node. */
   readonly retryMs?: number;
+  readonly onEvent?: (event: ChurnEvent) => void;
 }
 
 export interface ChurnCounters {
@@ -74,6 +77,7 @@ export class Churn {
       if (!this.running || !this.population.isLive(node)) return;
       this.population.depart(node);
       this.counters.departures++;
+      this.options.onEvent?.({ type: 'departed', node });
       this.track(this.arrive());
     }, afterMs);
     this.timers.set(node, timer);
@@ -87,6 +91,7 @@ export class Churn {
       const node = this.population.spawn();
       if (await this.population.join(node)) {
         this.counters.arrivals++;
+        this.options.onEvent?.({ type: 'arrived', node });
         if (this.running) this.scheduleDeparture(node, Math.max(0, session - (clock.now() - startedMs)));
         return;
       }

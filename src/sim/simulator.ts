@@ -38,7 +38,7 @@ export interface SimulationParams {
   readonly shape?: number;
   /** Simulated duration of churn (hours). */
   readonly hours?: number;
-  /** FindNode lookups checked against the true closest; under churn, also the gets spread over the run. */
+  /** FindNode lookups checked against the true closest (default 0); under churn, also the gets spread over the run. */
   readonly probes?: number;
   /** Virtual minutes over which the nodes arrive and join (0: one after another). */
   readonly buildMinutes?: number;
@@ -64,17 +64,21 @@ export interface ChurnReport {
   readonly get_success_by_hour: readonly number[];
   readonly lookup_rounds_p50: number;
   readonly lookup_rounds_p95: number;
+  readonly lookup_rounds_p99: number;
   readonly lookup_latency_ms_p50: number;
   readonly lookup_latency_ms_p95: number;
+  readonly lookup_latency_ms_p99: number;
   readonly messages_per_lookup: number;
   /** Every item probed once more at the end, from a random live node. */
   readonly survival: number;
   /** Items with at least one copy on a live node at the end. */
   readonly items_with_live_copy: number;
   readonly live_copies_mean: number;
-  readonly true_closest_fraction: number;
-  readonly true_closest_overlap_mean: number;
+  readonly true_closest_fraction: number | null;
+  readonly true_closest_overlap_mean: number | null;
   readonly nodes_knowing_18_of_20: number;
+  /** Messages every node sent per hour of churn, by type: what maintenance, joins and probes cost. */
+  readonly messages_per_node_hour: Readonly<Record<string, number>>;
 }
 
 export interface SimulationReport {
@@ -104,9 +108,9 @@ export interface SimulationReport {
   /** Virtual time from set() to the last of min(K, N) acknowledgements; puts that never got them all count as infinite (null). */
   readonly publish_all_acked_ms_p50: number | null;
   readonly replicas_per_put: number;
-  /** Fraction of FindNode lookups for random targets that returned all K closest live nodes. */
-  readonly true_closest_fraction: number;
-  readonly true_closest_overlap_mean: number;
+  /** Fraction of FindNode lookups for random targets that returned all K closest live nodes (null without probes). */
+  readonly true_closest_fraction: number | null;
+  readonly true_closest_overlap_mean: number | null;
   readonly nodes_knowing_18_of_20: number;
   readonly neighbours_known_mean: number;
   readonly build_virtual_seconds: number;
@@ -161,7 +165,7 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   const population = new Population({ seed: params.seed, latencyMs: wan ? wan.latencyMs : (params.latencyMs ?? 5), lossRate: params.lossRate, nodeOptions: params.nodeOptions });
   const clock = population.clock;
   const random = population.net.random;
-  const probes = params.probes ?? 100;
+  const probes = params.probes ?? 0;
 
   const memoryBefore = params.measureResources ? memoryInUse() : 0;
   const buildStart = clock.now();
@@ -213,7 +217,7 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   let churnReport: ChurnReport | null = null;
   let churnLatency: number[] = [];
   if (sessions) {
-    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes, seed: random.next32(), model: params.churn! });
+    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes: params.probes ?? 100, seed: random.next32(), model: params.churn! });
     churnReport = result.report;
     churnLatency = result.latencyMs;
   }
@@ -240,8 +244,8 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
     publish_latency_ms_p95: round2(percentile(publishLatency, 0.95)),
     publish_all_acked_ms_p50: finiteOrNull(percentile(allAcked, 0.5)),
     replicas_per_put: round2(params.items ? replicas / params.items : 0),
-    true_closest_fraction: ratio(closestProbes.filter((p) => p.overlap === p.wanted).length, closestProbes.length),
-    true_closest_overlap_mean: round2(mean(closestProbes.map((p) => p.overlap))),
+    true_closest_fraction: closestProbes.length ? ratio(closestProbes.filter((p) => p.overlap === p.wanted).length, closestProbes.length) : null,
+    true_closest_overlap_mean: closestProbes.length ? round2(mean(closestProbes.map((p) => p.overlap))) : null,
     nodes_knowing_18_of_20: knowledge.fractionKnowingMost,
     neighbours_known_mean: knowledge.meanKnown,
     build_virtual_seconds: round2(buildVirtualSeconds),
@@ -304,8 +308,10 @@ const runChurn = async (population: Population, published: readonly Published[],
   };
   for (let i = 0; i < run.probes; i++) clock.setTimeout(startProbe, ((i + 0.5) * durationMs) / run.probes);
 
+  const trafficBefore = population.messagesOut();
   churn.start();
   await clock.advance(durationMs);
+  const trafficAfter = population.messagesOut();
   await population.net.run(Promise.all([...inFlight]));
 
   // Every item once more, a batch at a time, with churn still running.
@@ -347,15 +353,22 @@ const runChurn = async (population: Population, published: readonly Published[],
     get_success_by_hour: byHour,
     lookup_rounds_p50: percentile(network.map((o) => o.rounds), 0.5),
     lookup_rounds_p95: percentile(network.map((o) => o.rounds), 0.95),
+    lookup_rounds_p99: percentile(network.map((o) => o.rounds), 0.99),
     lookup_latency_ms_p50: round2(percentile(network.map((o) => o.latencyMs), 0.5)),
     lookup_latency_ms_p95: round2(percentile(network.map((o) => o.latencyMs), 0.95)),
+    lookup_latency_ms_p99: round2(percentile(network.map((o) => o.latencyMs), 0.99)),
     messages_per_lookup: round2(mean(network.map((o) => o.requests))),
     survival: ratio(final.filter((o) => o.ok).length, final.length),
     items_with_live_copy: ratio(copies.filter((c) => c > 0).length, copies.length),
     live_copies_mean: round2(mean(copies)),
-    true_closest_fraction: ratio(closest.filter((p) => p.overlap === p.wanted).length, closest.length),
-    true_closest_overlap_mean: round2(mean(closest.map((p) => p.overlap))),
+    true_closest_fraction: closest.length ? ratio(closest.filter((p) => p.overlap === p.wanted).length, closest.length) : null,
+    true_closest_overlap_mean: closest.length ? round2(mean(closest.map((p) => p.overlap))) : null,
     nodes_knowing_18_of_20: knowledge.fractionKnowingMost,
+    messages_per_node_hour: Object.fromEntries(
+      Object.entries(trafficAfter)
+        .map(([type, n]) => [type, round2((n - (trafficBefore[type] ?? 0)) / (population.size * run.hours))] as const)
+        .sort(([a], [b]) => a.localeCompare(b)),
+    ),
   };
   return { report, latencyMs: network.map((o) => o.latencyMs) };
 };

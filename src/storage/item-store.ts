@@ -16,6 +16,11 @@ export interface StoredItem {
   readonly accessedMs: number;
 }
 
+export interface PublisherUsage {
+  readonly count: number;
+  readonly bytes: number;
+}
+
 export interface ItemStore {
   get(key: Uint8Array): StoredItem | undefined;
   /** Stores or replaces the item under its key, with updated = accessed = nowMs for a new key. */
@@ -30,6 +35,14 @@ export interface ItemStore {
   readonly size: number;
   /** Total bytes of stored values. */
   readonly valueBytes: number;
+  /** Items held under keys of one publisher, and their value bytes: what its quota counts. */
+  publisherUsage(publicKey: Uint8Array): PublisherUsage;
+  /**
+   * Up to `limit` items in the order a full store gives them up: expired
+   * ones first (soonest expiry first), then the least recently read (by
+   * accessedMs, oldest first). Each item at most once.
+   */
+  evictionCandidates(nowMs: number, limit: number): StoredItem[];
   saveTable(snapshot: TableSnapshot): void;
   loadTable(): TableSnapshot | undefined;
   close(): void;

@@ -3,12 +3,13 @@
  * on disk.
  */
 import { toHex } from '../crypto/bytes.js';
-import { valueLength, type Item } from '../protocol/item.js';
+import { isExpired, valueLength, type Item } from '../protocol/item.js';
 import type { TableSnapshot } from '../routing/routing-table.js';
-import type { ItemStore, StoredItem } from './item-store.js';
+import type { ItemStore, PublisherUsage, StoredItem } from './item-store.js';
 
 export class MemoryItemStore implements ItemStore {
   private readonly items = new Map<string, StoredItem>();
+  private readonly publishers = new Map<string, { count: number; bytes: number }>();
   private table: TableSnapshot | undefined;
   private bytes = 0;
 
@@ -27,9 +28,32 @@ export class MemoryItemStore implements ItemStore {
   put(item: Item, nowMs: number): void {
     const keyHex = toHex(item.key);
     const old = this.items.get(keyHex);
-    if (old) this.bytes -= valueLength(old.item.value);
-    this.bytes += valueLength(item.value);
+    if (old) this.count(old.item, -1);
+    this.count(item, +1);
     this.items.set(keyHex, { item, updatedMs: nowMs, accessedMs: old?.accessedMs ?? nowMs });
+  }
+
+  publisherUsage(publicKey: Uint8Array): PublisherUsage {
+    const usage = this.publishers.get(toHex(publicKey));
+    return { count: usage?.count ?? 0, bytes: usage?.bytes ?? 0 };
+  }
+
+  evictionCandidates(nowMs: number, limit: number): StoredItem[] {
+    const all = [...this.items.values()];
+    const expired = all.filter((s) => isExpired(s.item, nowMs)).sort((a, b) => a.item.expires - b.item.expires);
+    const live = all.filter((s) => !isExpired(s.item, nowMs)).sort((a, b) => a.accessedMs - b.accessedMs);
+    return expired.concat(live).slice(0, Math.max(0, limit));
+  }
+
+  private count(item: Item, sign: 1 | -1): void {
+    const bytes = valueLength(item.value);
+    this.bytes += sign * bytes;
+    const publisher = toHex(item.publicKey);
+    const usage = this.publishers.get(publisher) ?? { count: 0, bytes: 0 };
+    usage.count += sign;
+    usage.bytes += sign * bytes;
+    if (usage.count > 0) this.publishers.set(publisher, usage);
+    else this.publishers.delete(publisher);
   }
 
   touch(key: Uint8Array, nowMs: number): void {
@@ -48,7 +72,7 @@ export class MemoryItemStore implements ItemStore {
     const keyHex = toHex(key);
     const old = this.items.get(keyHex);
     if (!old) return false;
-    this.bytes -= valueLength(old.item.value);
+    this.count(old.item, -1);
     return this.items.delete(keyHex);
   }
 
@@ -66,5 +90,7 @@ export class MemoryItemStore implements ItemStore {
 
   close(): void {
     this.items.clear();
+    this.publishers.clear();
+    this.bytes = 0;
   }
 }

@@ -76,6 +76,13 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `);
     },
   },
+  {
+    version: 2,
+    description: 'an index on accessed_ms, for the least-recently-read eviction of a full store',
+    up: (db: Database): void => {
+      db.exec('CREATE INDEX items_by_accessed ON items (accessed_ms);');
+    },
+  },
 ]);
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -10,7 +10,7 @@ import Database, { type Database as Connection } from 'better-sqlite3';
 import { type Item, VALUE_KIND_BYTES, VALUE_KIND_JSON, valueLength } from '../protocol/item.js';
 import type { TableSnapshot } from '../routing/routing-table.js';
 import { seconds } from '../runtime/clock.js';
-import type { ItemStore, StoredItem } from './item-store.js';
+import type { ItemStore, PublisherUsage, StoredItem } from './item-store.js';
 import { LATEST_SCHEMA_VERSION, migrate, schemaTooNew, schemaVersion, SchemaVersionError } from './migrations.js';
 
 /**
@@ -109,6 +109,9 @@ const prepareStatements = (db: Connection) => ({
   markUpdated: db.prepare<[number, Uint8Array], never>('UPDATE items SET updated_ms = ? WHERE key = ?'),
   delete: db.prepare<[Uint8Array], never>('DELETE FROM items WHERE key = ?'),
   totals: db.prepare<[], { count: number; value_bytes: number }>('SELECT count, value_bytes FROM item_totals WHERE id = 0'),
+  publisherUsage: db.prepare<[Uint8Array], { count: number; bytes: number }>('SELECT count(*) AS count, coalesce(sum(value_bytes), 0) AS bytes FROM items WHERE public_key = ?'),
+  expired: db.prepare<[number, number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items WHERE expires > 0 AND expires <= ? ORDER BY expires LIMIT ?`),
+  leastRecentlyRead: db.prepare<[number], ItemRow>(`SELECT ${ITEM_COLUMNS} FROM items ORDER BY accessed_ms LIMIT ?`),
   saveState: db.prepare<[string, string], never>('INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
   loadState: db.prepare<[string], { value: string }>('SELECT value FROM state WHERE name = ?'),
 });
@@ -206,6 +209,21 @@ export class SqliteItemStore implements ItemStore {
       if (page.length < ENTRIES_PAGE_ROWS) return;
       page = this.statements.nextPage.all(page[page.length - 1].key, ENTRIES_PAGE_ROWS);
     }
+  }
+
+  publisherUsage(publicKey: Uint8Array): PublisherUsage {
+    const row = this.statements.publisherUsage.get(publicKey)!;
+    return { count: row.count, bytes: row.bytes };
+  }
+
+  /** Two indexed queries (items_by_expires, items_by_accessed): a full store does not scan the table. */
+  evictionCandidates(nowMs: number, limit: number): StoredItem[] {
+    if (limit <= 0) return [];
+    const expired = this.statements.expired.all(nowMs, limit);
+    const seen = new Set(expired.map((row) => row.key.toString('hex')));
+    const rest = expired.length < limit ? this.statements.leastRecentlyRead.all(limit) : [];
+    const rows = expired.concat(rest.filter((row) => !seen.has(row.key.toString('hex'))));
+    return rows.slice(0, limit).map(toStored);
   }
 
   saveTable(snapshot: TableSnapshot): void {

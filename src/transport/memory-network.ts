@@ -97,8 +97,11 @@ export class MemoryNetwork {
 
   private freshAddress(): Address {
     const n = this.nextHost++;
-    // 127.a.b.c: one /24 per node, 16.7 million nodes before wrapping.
-    return { host: `127.${1 + ((n >> 16) % 255)}.${(n >> 8) & 255}.${n & 255}`, port: 1908 };
+    // 127.a.b.c with a ≥ 1: one /24 (127.a.b) per node for the first 65,280
+    // nodes, so that the routing table's per-/24 caps see distinct networks;
+    // after that c counts up, for 16.5 million distinct addresses in all.
+    const slot = n % 65_280;
+    return { host: `127.${1 + (slot >> 8)}.${slot & 255}.${1 + Math.floor(n / 65_280)}`, port: 1908 };
   }
 }
 

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/crypto/bytes.js';
 import { sha512 } from '../../src/crypto/hash.js';
 import { Identity } from '../../src/crypto/identity.js';
+import { disjointLookup } from '../../src/dht/disjoint-lookup.js';
 import { AbortError, type Candidate, lookup, type LookupEvent, type LookupKind, type LookupParams, type LookupResult } from '../../src/dht/lookup.js';
 import { createItem, type Item, itemKey } from '../../src/protocol/item.js';
 import type { Envelope, Reply } from '../../src/protocol/messages.js';
@@ -560,5 +561,112 @@ describe('lookup', () => {
         { seed: SEED, numRuns: 150 },
       );
     });
+  });
+});
+
+const newer = createItem(publisher, { name: 'greeting', value: '"hello again"', timestamp: T0_MS - 500 });
+
+describe('lookup hooks for S/Kademlia', () => {
+  it('counts at most maxPerGroup candidates of one network among the K closest, the rest waiting behind them', async () => {
+    const sybils = new Set(['p0', 'p1', 'p2', 'p3']);
+    const groupOf = (address: { host: string }): string => {
+      const p = PEERS.find((x) => x.host === address.host)!;
+      return sybils.has(p.name) ? 'one operator' : p.name;
+    };
+    const { result, net } = await runLookup({ knows: { p8: range(0, 7) } }, { seeds: ['p8'], groupOf, maxPerGroup: 2 });
+    expect(names(result.closest)).toEqual(['p0', 'p1', 'p4', 'p5']);
+    expect(net.asked).not.toContain('p2');
+    expect(net.asked).not.toContain('p3');
+  });
+
+  it('collects every valid copy when asked to, and answers with the newest version', async () => {
+    const { result } = await runLookup(
+      { knows: { p6: range(0, 5) }, values: { p0: realItem, p2: newer, p3: realItem } },
+      { seeds: ['p6'], kind: 'value', collect: true },
+    );
+    // The K closest (p0 to p3) all answered, p4 and p5 were never needed.
+    expect(result.copies.map((c) => nameOf(c.source)).sort()).toEqual(['p0', 'p2', 'p3']);
+    expect(result.item?.value).toBe('"hello again"');
+    expect(nameOf(result.itemSource!)).toBe('p2');
+    expect(nameOf(result.cacheCandidate!)).toBe('p1');
+  });
+
+  it('ends at once when shouldStop says so', async () => {
+    let copies = 0;
+    const { result } = await runLookup(
+      { knows: { p6: range(0, 5) }, values: { p0: realItem, p2: newer, p4: realItem } },
+      { seeds: ['p6'], kind: 'value', collect: true, shouldStop: () => copies >= 1, onEvent: (e) => e.type === 'value' && copies++ },
+    );
+    expect(result.copies).toHaveLength(1);
+  });
+
+  it('never asks a candidate it may not claim, and lets the next closest in its place', async () => {
+    const { result, net } = await runLookup({ knows: { p6: range(0, 5) } }, { seeds: ['p6'], claim: (c) => nameOf(c) !== 'p1' });
+    expect(net.asked).not.toContain('p1');
+    expect(names(result.closest)).toEqual(['p0', 'p2', 'p3', 'p4']);
+  });
+
+  it('never makes a candidate of an id the admissibility check refuses', async () => {
+    const clock = new ManualClock(T0_MS);
+    const net = new FakeNetwork(clock, { knows: { p6: range(0, 5) } });
+    const refused = new Set([peer('p0').idHex, peer('p2').idHex]);
+    const p6 = peer('p6');
+    const result = await clock.run(
+      lookup(
+        { ownId: searcher.nodeId, clock, query: net.query, isBlacklisted: () => false, isAdmissible: (id) => !refused.has(toHex(id)), onForgedValue: () => undefined },
+        { target: TARGET, kind: 'node', k: K, alpha: ALPHA, timeoutMs: 60_000, seeds: [{ id: p6.id, idHex: p6.idHex, publicKey: p6.identity.publicKey, host: p6.host, port: p6.port }] },
+      ),
+    );
+    expect(net.asked).not.toContain('p0');
+    expect(net.asked).not.toContain('p2');
+    expect(names(result.closest)).toEqual(['p1', 'p3', 'p4', 'p5']);
+  });
+});
+
+describe('disjoint lookups', () => {
+  const seedsOf = (names: readonly string[]) =>
+    names.map((n) => {
+      const p = peer(n);
+      return { id: p.id, idHex: p.idHex, publicKey: p.identity.publicKey, host: p.host, port: p.port };
+    });
+  const runDisjoint = async (topology: Topology, seeds: readonly string[], paths: number, quorum: number, kind: LookupKind = 'node') => {
+    const clock = new ManualClock(T0_MS);
+    const net = new FakeNetwork(clock, topology);
+    const events: LookupEvent[] = [];
+    const result = await clock.run(
+      disjointLookup(
+        { ownId: searcher.nodeId, clock, query: net.query, isBlacklisted: () => false, onForgedValue: () => undefined },
+        { target: TARGET, kind, k: K, alpha: ALPHA, timeoutMs: 60_000, seeds: seedsOf(seeds), paths, quorum, onEvent: (e) => events.push(e) },
+      ),
+    );
+    return { result, net, events };
+  };
+
+  it('deals the seeds round-robin into d paths and never lets two paths ask one peer', async () => {
+    // Every peer knows every closer peer: without disjointness both paths would ask the same ones.
+    const knows = Object.fromEntries(range(0, 15).map((n, i) => [n, range(0, Math.max(0, i - 1))]));
+    const { result, net, events } = await runDisjoint({ knows }, range(8, 15), 2, 1);
+    expect(new Set(net.asked).size).toBe(net.asked.length);
+    expect(result.paths).toBe(2);
+    expect(names(result.closest)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(events.filter((e) => e.type === 'asked')).toHaveLength(net.asked.length);
+  });
+
+  it('gathers a quorum of copies over the paths and answers with the newest', async () => {
+    const knows = { p8: ['p0', 'p4'], p9: ['p2', 'p5'], p10: ['p1'], p11: ['p3'] };
+    const { result } = await runDisjoint({ knows, values: { p0: realItem, p2: newer, p1: realItem } }, ['p8', 'p9', 'p10', 'p11'], 4, 3, 'value');
+    expect(result.copies).toHaveLength(3);
+    expect(result.item?.value).toBe('"hello again"');
+  });
+
+  it('finds a value that one path misses when the closest contacts it hears of are colluders', async () => {
+    // p7 names the colluders p0 to p3, who name each other and never serve the value; only p12 leads to the holder p4.
+    const colluders = range(0, 3);
+    const topology: Topology = { knows: { p7: colluders, ...Object.fromEntries(colluders.map((c) => [c, colluders])), p12: ['p4'] }, values: { p4: realItem } };
+    const single = await runDisjoint(topology, ['p7', 'p12'], 1, 1, 'value');
+    expect(single.result.item).toBeUndefined();
+    expect(single.net.asked).not.toContain('p4');
+    const disjoint = await runDisjoint(topology, ['p7', 'p12'], 2, 1, 'value');
+    expect(disjoint.result.item?.value).toBe('"hello"');
   });
 });

@@ -64,7 +64,11 @@ class RawPeer {
     return this.transport.localAddress;
   }
 
-  /** Sends a sealed request to `to`; returns its request id. */
+  /**
+   * Sends a sealed request to `to`; returns its request id. Like a node, it
+   * pads what is not a Store to 1,200 bytes, since no node has proven its
+   * address: a node sends an unproven address no more bytes than it got.
+   */
   send(to: DrogulusNode, body: MessageBody<Request>, overrides: Partial<Envelope> = {}): Buffer {
     const requestId = Buffer.from(this.random.bytes(16));
     const message = {
@@ -76,7 +80,7 @@ class RawPeer {
       recipientId: to.nodeId,
       ...overrides,
     } as Message;
-    this.transport.send(to.address, encodeMessage(message, this.identity));
+    this.transport.send(to.address, encodeMessage(message, this.identity, undefined, { padToBytes: body.type === 'store' ? 0 : 1200 }));
     return requestId;
   }
 

@@ -86,7 +86,7 @@ describe('SqliteItemStore schema and migrations', () => {
     SqliteItemStore.open(dbPath()).close();
     withRaw(dbPath(), (db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION);
-      expect(tableNames(db)).toEqual(['item_totals', 'items', 'items_by_expires', 'items_by_public_key', 'state']);
+      expect(tableNames(db)).toEqual(['item_totals', 'items', 'items_by_accessed', 'items_by_expires', 'items_by_public_key', 'state']);
       const columns = (db.pragma('table_info(items)') as Array<{ name: string }>).map((c) => c.name);
       expect(columns.sort()).toEqual(
         ['key', 'value', 'value_kind', 'timestamp', 'expires', 'created_with', 'public_key', 'name', 'meta', 'signature', 'updated_ms', 'accessed_ms', 'value_bytes'].sort(),

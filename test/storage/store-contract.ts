@@ -232,6 +232,45 @@ export const runItemStoreContract = (
       expectCounts(0, 0);
     });
 
+    it('counts each publisher\'s items and value bytes through puts, replacements and deletes', async () => {
+      const store = await open();
+      expect(store.publisherUsage(alice.publicKey)).toEqual({ count: 0, bytes: 0 });
+      store.put(items.json, T0_MS);
+      store.put(items.bytes, T0_MS);
+      store.put(items.empty, T0_MS);
+      expect(store.publisherUsage(alice.publicKey)).toEqual({ count: 2, bytes: bytesOf(items.json) + bytesOf(items.bytes) });
+      expect(store.publisherUsage(bob.publicKey)).toEqual({ count: 1, bytes: 0 });
+      store.put(items.jsonNewer, T0_MS + 1);
+      expect(store.publisherUsage(alice.publicKey)).toEqual({ count: 2, bytes: bytesOf(items.jsonNewer) + bytesOf(items.bytes) });
+      store.delete(items.bytes.key);
+      store.delete(items.empty.key);
+      expect(store.publisherUsage(alice.publicKey)).toEqual({ count: 1, bytes: bytesOf(items.jsonNewer) });
+      expect(store.publisherUsage(bob.publicKey)).toEqual({ count: 0, bytes: 0 });
+    });
+
+    it('offers items for eviction expired first, soonest expiry first, then least recently read, each once', async () => {
+      const store = await open();
+      const soon = createItem(bob, { name: 'soon', value: '1', timestamp: T0_MS, expires: T0_MS + 10 });
+      const later = createItem(bob, { name: 'later', value: '2', timestamp: T0_MS, expires: T0_MS + 20 });
+      store.put(items.json, T0_MS);
+      store.put(items.bytes, T0_MS);
+      store.put(items.empty, T0_MS);
+      store.put(later, T0_MS);
+      store.put(soon, T0_MS);
+      store.touch(items.json.key, T0_MS + 3);
+      store.touch(items.bytes.key, T0_MS + 1);
+      store.touch(items.empty.key, T0_MS + 2);
+      const now = T0_MS + 30;
+      const order = [soon, later, items.bytes, items.empty, items.json].map((i) => toHex(i.key));
+      expect(store.evictionCandidates(now, 10).map((s) => toHex(s.item.key))).toEqual(order);
+      expect(store.evictionCandidates(now, 3).map((s) => toHex(s.item.key))).toEqual(order.slice(0, 3));
+      expect(store.evictionCandidates(now, 0)).toEqual([]);
+      // Before either expires, they are ordered by their reads like any other item.
+      const unexpired = store.evictionCandidates(T0_MS + 5, 10).map((s) => toHex(s.item.key));
+      expect(unexpired.slice(0, 2).sort()).toEqual([soon, later].map((i) => toHex(i.key)).sort());
+      expect(unexpired.slice(2)).toEqual([items.bytes, items.empty, items.json].map((i) => toHex(i.key)));
+    });
+
     it('returns no table before one is saved', async () => {
       const store = await open();
       expect(store.loadTable()).toBeUndefined();

@@ -75,6 +75,8 @@ const ITEMS: readonly ItemInput[] = [
   },
 ];
 
+/** A seed whose key meets the Sybil puzzle at difficulty 15: SHA-512 of its node id starts 000191d6. */
+const PUZZLE_SEED = '8c807108129a493a0f52ba8012ca5fb9105b53314dda8bbb60dd2819b72f94de';
 const ONES = identityOf(ONES_SEED);
 const RFC = identityOf(RFC8032_TEST1_SEED);
 const PING_ID = '000102030405060708090a0b0c0d0e0f';
@@ -157,6 +159,18 @@ const MESSAGES: readonly MessageInput[] = [
     fields: { item: 'bytes-empty-name' },
   },
   {
+    id: 'find-node-padded-puzzle',
+    description: 'a FindNode from a key meeting the Sybil puzzle, announcing difficulty 8, padded to 320 bytes',
+    seed: PUZZLE_SEED,
+    type: 'find-node',
+    requestId: '33'.repeat(16),
+    replyPort: 4002,
+    recipientId: toHex(ONES.nodeId),
+    fields: { key: toHex(ONES.nodeId) },
+    difficulty: 8,
+    padToBytes: 320,
+  },
+  {
     id: 'error-superseded',
     description: 'an Error 8 answering the Store: the recipient holds a version with a later timestamp',
     seed: RFC8032_TEST1_SEED,
@@ -196,7 +210,7 @@ const vectors: VectorFile = {
   }),
   messages: MESSAGES.map((input) => {
     const sender = identityOf(input.seed);
-    return { ...input, publicKey: toHex(sender.publicKey), encoded: toHex(encodeMessage(buildMessage(input, items), sender)) };
+    return { ...input, publicKey: toHex(sender.publicKey), encoded: toHex(encodeMessage(buildMessage(input, items), sender, undefined, { padToBytes: input.padToBytes })) };
   }),
 };
 

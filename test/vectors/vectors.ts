@@ -54,6 +54,10 @@ export interface MessageInput {
   readonly replyPort: number;
   readonly recipientId: string;
   readonly fields: MessageFields;
+  /** The envelope's `d`, when not 0: the Sybil puzzle difficulty the sender announces (its key meets it). */
+  readonly difficulty?: number;
+  /** The sealed message is padded with a `pad` field of zeros to this many bytes. */
+  readonly padToBytes?: number;
 }
 
 export interface MessageVector extends MessageInput {
@@ -121,5 +125,6 @@ export const buildMessage = (input: MessageInput, items: ReadonlyMap<string, Ite
     replyPort: input.replyPort,
     version: PROTOCOL_VERSION,
     recipientId: hex(input.recipientId),
+    ...(input.difficulty ? { difficulty: input.difficulty } : {}),
     ...buildBody(input, items),
   }) as Message;

@@ -1,8 +1,11 @@
 /** `drogulus sim`: real nodes on an in-memory network in virtual time, and a report (JSON and SVG charts with --out). */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { cdfChart, lineChart } from '../../sim/charts.js';
+import { useHeapKeyMemory } from '../../sim/key-memory.js';
 import { type ChurnName, DEFAULT_BUILD_MINUTES, type LatencyModelName, simulate, type SimulationParams, type SimulationReport } from '../../sim/simulator.js';
 import { parseInteger } from '../common.js';
 
@@ -38,6 +41,25 @@ const parsePositive = (name: string) => (text: string): number => {
 
 const parseList = (name: string) => (text: string): number[] => text.split(',').map((part) => parsePositive(name)(part.trim()));
 
+/**
+ * Which code produced the figures: a hash of every source file of the
+ * library the command runs from (the node code changes under a running
+ * project; a report should say which version it measured).
+ */
+const sourceFingerprint = (): string => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|js)$/.test(name)) hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
+    }
+  };
+  walk(root);
+  return hash.digest('hex').slice(0, 16);
+};
+
 export const registerSim = (program: Command): void => {
   program
     .command('sim')
@@ -58,6 +80,9 @@ export const registerSim = (program: Command): void => {
     .option('--out <dir>', 'write report.json and SVG charts to this directory')
     .option('--json', 'write the report as one JSON object')
     .action(async (opts: SimOptions) => {
+      // Thousands of identities in one process: see key-memory.ts.
+      useHeapKeyMemory();
+      const source = sourceFingerprint();
       const params: SimulationParams = {
         nodes: opts.nodes,
         items: opts.items,
@@ -84,7 +109,7 @@ export const registerSim = (program: Command): void => {
         const churn = opts.churn === 'none' ? 'weibull' : opts.churn;
         sweep.push({ median, report: (await simulate({ ...params, churn, sessionMedianMinutes: median })).report });
       }
-      const output = sweep.length ? { ...report, sweep: sweep.map((s) => s.report.churn!) } : report;
+      const output = { ...report, ...(sweep.length ? { sweep: sweep.map((s) => s.report.churn!) } : {}), source };
 
       if (opts.out) {
         mkdirSync(opts.out, { recursive: true });
@@ -95,7 +120,10 @@ export const registerSim = (program: Command): void => {
         const title = `Lookup latency, ${opts.nodes} nodes, ${opts.latencyModel} latency${opts.loss ? `, ${opts.loss * 100}% loss` : ''}`;
         writeFileSync(join(opts.out, 'lookup-latency-cdf.svg'), cdfChart({ title, xLabel: 'virtual milliseconds (log scale)', series, logX: true }));
         if (sweep.length) {
-          const points = (pick: (r: SimulationReport) => number): Array<[number, number]> => sweep.map((s) => [s.median, pick(s.report)]);
+          // The main run is a point of the sweep too when it has churn.
+          const runs = report.churn ? [...sweep, { median: report.churn.session_median_minutes, report }] : sweep;
+          runs.sort((a, b) => a.median - b.median);
+          const points = (pick: (r: SimulationReport) => number): Array<[number, number]> => runs.map((s) => [s.median, pick(s.report)]);
           writeFileSync(
             join(opts.out, 'get-success-vs-churn.svg'),
             lineChart({
@@ -108,7 +136,7 @@ export const registerSim = (program: Command): void => {
               series: [
                 { name: 'get success', points: points((r) => r.churn!.get_success) },
                 { name: 'survival at end', points: points((r) => r.churn!.survival) },
-                { name: 'true 20 closest found', points: points((r) => r.churn!.true_closest_fraction) },
+                { name: 'true 20 closest found', points: points((r) => r.churn!.true_closest_fraction ?? 0) },
               ],
             }),
           );

@@ -15,6 +15,8 @@ export interface HandlerContext {
   readonly table: RoutingTable;
   readonly store: ItemStore;
   now(): number;
+  /** True when we are not among the K closest nodes we know to `key`: a copy here is only a cache. */
+  isCachedCopy(key: Uint8Array): boolean;
   blacklist(publicKey: Uint8Array, reason: string): void;
   emit(event: NodeEvent): void;
 }

@@ -2,11 +2,13 @@
  * Store → Pong or Error, with the checks in the reference's order: signature
  * (6, sender blacklisted), key (7, sender blacklisted), expiry and clock skew
  * (1), then the held version: an older item gets 8 with the held timestamp,
- * the identical item is a refresh, a newer one replaces it.
+ * the identical item is a refresh, a newer one replaces it; last the quotas
+ * (4 when a full store can evict nothing fairly: src/storage/quota.ts).
  */
 import { toHex } from '../../crypto/bytes.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { checkItem, compareItemVersions, type Item } from '../../protocol/item.js';
+import { planStore } from '../../storage/quota.js';
 import { errorReply, type HandlerContext, type ReplyBody } from './context.js';
 
 export type StoreOutcome = { readonly stored: true; readonly refreshed: boolean } | { readonly stored: false; readonly code: ErrorCode; readonly message: string; readonly heldTimestamp?: number };
@@ -29,8 +31,14 @@ export const acceptItem = (ctx: HandlerContext, item: Item): StoreOutcome => {
       ctx.store.markUpdated(item.key, now);
       return { stored: true, refreshed: true };
     }
-  } else if (ctx.store.size >= ctx.options.maxStoredItems) {
-    return { stored: false, code: ErrorCode.RequestTooBig, message: 'this node is full and takes no new keys' };
+  }
+  const { maxStoredItems, maxStoredBytes, maxItemsPerPublisher, maxBytesPerPublisher } = ctx.options;
+  const limits = { maxItems: maxStoredItems, maxBytes: maxStoredBytes, maxItemsPerPublisher, maxBytesPerPublisher };
+  const plan = planStore(ctx.store, item, now, limits, (key) => ctx.isCachedCopy(key));
+  if (!plan.ok) return { stored: false, code: ErrorCode.RequestTooBig, message: plan.message };
+  for (const { stored, reason } of plan.evict) {
+    ctx.store.delete(stored.item.key);
+    ctx.emit({ type: 'item-dropped', keyHex: toHex(stored.item.key), reason: `evicted for a new item (${reason})` });
   }
   ctx.store.put(item, now);
   return { stored: true, refreshed: false };
