@@ -12,6 +12,13 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = join(ROOT, 'src/cli/main.ts');
 export const PASSPHRASE = 'correct horse battery staple';
 
+/**
+ * A block of `size` ports for one test file, picked at random in 22000–31999
+ * (below Linux's ephemeral range) so that two runs of the suite on one machine,
+ * or a stray process, rarely meet.
+ */
+export const portBlock = (size: number): number => 22_000 + Math.floor(Math.random() * (Math.floor(10_000 / size) - 1)) * size;
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;

@@ -8,11 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchJson, type NodeProcess, PASSPHRASE, runCli, startNodeProcess, tempDir, waitFor } from './cli-process.js';
+import { fetchJson, type NodeProcess, PASSPHRASE, portBlock, runCli, startNodeProcess, tempDir, waitFor } from './cli-process.js';
 
 const COUNT = 12;
-const BASE_PORT = 21100;
-const BASE_API = 21300;
+const BASE_PORT = portBlock(64);
+const BASE_API = BASE_PORT + 20;
 const root = tempDir('drogulus-cluster-');
 const nodes: Array<NodeProcess | undefined> = [];
 const dataDir = (i: number): string => join(root.path, `node-${i}`);
@@ -123,7 +123,7 @@ describe('key files', () => {
   }, 30_000);
 
   it('refuse a wrong passphrase with a clear error and exit code 2', async () => {
-    const result = await runCli(['start', '--data-dir', dir.path, '--port', '21499', '--api-port', '21498', '--host', '127.0.0.1'], { env: { ...process.env, DROGULUS_PASSPHRASE: 'not the passphrase' } });
+    const result = await runCli(['start', '--data-dir', dir.path, '--port', String(BASE_PORT + 50), '--api-port', String(BASE_PORT + 51), '--host', '127.0.0.1'], { env: { ...process.env, DROGULUS_PASSPHRASE: 'not the passphrase' } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/wrong passphrase/i);
   }, 30_000);

@@ -7,7 +7,9 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './cli-process.js';
+import { portBlock, ROOT } from './cli-process.js';
+
+const BASE_PORT = portBlock(16);
 
 const run = promisify(execFile);
 let devnet: ChildProcess;
@@ -16,7 +18,7 @@ let info: { commands: string[]; nodes: Array<{ public_key: string; api: string }
 
 describe('the devnet that npm start runs', () => {
   beforeAll(async () => {
-    devnet = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'devnet', '--nodes', '5', '--base-port', '21800', '--api-port', '21900', '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    devnet = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'devnet', '--nodes', '5', '--base-port', String(BASE_PORT), '--api-port', String(BASE_PORT + 10), '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     exited = new Promise((r) => devnet.on('exit', (code) => r(code)));
     let stdout = '';
     let stderr = '';

@@ -14,10 +14,10 @@ import { createItem } from '../../src/protocol/item.js';
 import type { Message } from '../../src/protocol/messages.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/version.js';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { fetchJson, type NodeProcess, runCli, startNodeProcess, tempDir } from './cli-process.js';
+import { fetchJson, type NodeProcess, portBlock, runCli, startNodeProcess, tempDir } from './cli-process.js';
 
-const BASE_PORT = 21600;
-const BASE_API = 21700;
+const BASE_PORT = portBlock(16);
+const BASE_API = BASE_PORT + 8;
 const root = tempDir('drogulus-wire-');
 const nodes: NodeProcess[] = [];
 const random = new SeededRandom(7);
