@@ -221,18 +221,19 @@ export class RoutingTable {
     }
     const old = bucket.contacts[index];
     const failures = old.failures + 1;
-    if (!force && failures < this.options.allowedFails) {
+    // The most recent replacement that the bucket's caps allow once this contact is gone (its IP's table-wide places do not change).
+    const others = bucket.contacts.filter((c) => c.idHex !== idHex);
+    let replacement = -1;
+    for (let i = bucket.replacements.length - 1; i >= 0 && replacement < 0; i--) if (this.fitsBucket(others, bucket.replacements[i])) replacement = i;
+    // Kademlia section 4.1: with nothing to take its place, a stale contact is
+    // only flagged (its failures keep counting), so that a node cut off for a
+    // while, by its own link or by a partition, does not void its table.
+    if (!force && (failures < this.options.allowedFails || replacement < 0)) {
       bucket.contacts[index] = { ...old, failures };
       return 'counted';
     }
     this.release(bucket.contacts.splice(index, 1)[0]);
-    // The most recent replacement that the bucket's caps allow (its IP's table-wide places do not change).
-    for (let i = bucket.replacements.length - 1; i >= 0; i--) {
-      if (this.fitsBucket(bucket.contacts, bucket.replacements[i])) {
-        bucket.contacts.push(bucket.replacements.splice(i, 1)[0]);
-        break;
-      }
-    }
+    if (replacement >= 0) bucket.contacts.push(bucket.replacements.splice(replacement, 1)[0]);
     return 'evicted';
   }
 

@@ -86,8 +86,10 @@ const build = ({ ownIndex, k, allowedFails, ops }: Scenario): Built => {
         break;
       case 'fail': {
         const failures = table.get(entry.id)?.failures;
+        // Kademlia section 4.1: a stale contact goes only when a replacement waits to take its place.
+        const replacementWaits = table.bucketViews().some((b) => b.replacements.length > 0 && b.contacts.some((c) => c.idHex === entry.idHex));
         const outcome = table.recordFailure(entry.id, o.force);
-        const expected = failures === undefined ? 'unknown' : o.force || failures + 1 >= allowedFails ? 'evicted' : 'counted';
+        const expected = failures === undefined ? 'unknown' : o.force || (failures + 1 >= allowedFails && replacementWaits) ? 'evicted' : 'counted';
         same(outcome, expected, `failure of id ${o.index}`);
         if (outcome === 'evicted') same(table.get(entry.id), undefined, `evicted id ${o.index}`);
         if (outcome === 'counted') same(table.get(entry.id)?.failures, failures! + 1, `failures of id ${o.index}`);
