@@ -5,7 +5,6 @@
  */
 import type { DrogulusNode, OperationOptions } from '../dht/node.js';
 import { checkItem, compareItemVersions, type Item } from '../protocol/item.js';
-import type { ApiMetrics } from './metrics.js';
 
 export interface FoundItem {
   readonly item: Item;
@@ -15,29 +14,15 @@ export interface FoundItem {
 /**
  * A fresh read asks the network, then keeps whichever is newer of what it
  * found and this node's own live copy: a lookup that finds nothing, or an
- * older version, must not hide a value this node holds. A lookup it runs is
- * timed in `metrics`.
+ * older version, must not hide a value this node holds.
  */
 export const findItem = async (
   node: DrogulusNode,
-  metrics: ApiMetrics,
   key: Uint8Array,
   fresh: boolean,
   options: OperationOptions = {},
 ): Promise<FoundItem | undefined> => {
-  const timer = metrics.startLookup('value');
-  const report = await node.retrieve(key, {
-    fresh,
-    signal: options.signal,
-    onEvent: (event) => {
-      timer.onEvent(event);
-      options.onEvent?.(event);
-    },
-  });
-  if (report.source !== 'local') {
-    timer.lookupDone();
-    timer.rounds(report.rounds);
-  }
+  const report = await node.retrieve(key, { fresh, signal: options.signal, onEvent: options.onEvent });
   const found = report.item && report.source !== 'none' ? { item: report.item, source: report.source } : undefined;
   if (!fresh) return found;
   const held = node.store.get(key)?.item;

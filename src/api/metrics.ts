@@ -2,37 +2,29 @@
  * The node's metrics for GET /metrics (docs/api.md, "Metrics"), in a
  * prom-client Registry of this API's own: two servers in one process never
  * share counters. Gauges and the node's traffic counters are read from the
- * node when scraped; lookup and round-trip histograms are measured around the
- * operations this API starts, since the node has no hook for the others yet.
+ * node when scraped; the round-trip and lookup histograms observe the node's
+ * measurements of every request and lookup, whoever started it.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DrogulusNode } from '../dht/node.js';
-import type { LookupEvent, LookupKind } from '../dht/lookup.js';
+import type { Measurement } from '../dht/events.js';
 
 const ROUND_TRIP_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const LOOKUP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const LOOKUP_ROUND_BUCKETS = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 
-/** Times one lookup the API started: its duration, its rounds, and the round trip of each peer that answered. */
-export interface LookupTimer {
-  readonly onEvent: (event: LookupEvent) => void;
-  /** The lookup has ended (for a write, before the Stores): observes its duration, once. */
-  lookupDone(): void;
-  /** Observes its rounds, once. */
-  rounds(rounds: number): void;
-}
-
 export class ApiMetrics {
   readonly registry = new Registry();
-  private readonly roundTrip: Histogram;
+  private readonly roundTrip: Histogram<'type'>;
   private readonly lookupRounds: Histogram<'kind'>;
-  private readonly lookupDuration: Histogram<'kind'>;
+  private readonly lookupDuration: Histogram<'kind' | 'outcome'>;
   private readonly apiErrors: Counter<'code'>;
   private readonly nodeEvents: Counter<'type'>;
   private readonly liveConnections: Gauge;
   private readonly eventsDropped: Counter;
   private readonly slowCloses: Counter;
-  private readonly unsubscribe: () => void;
+  private readonly rpcFailures: Counter<'type' | 'reason'>;
+  private readonly unsubscribe: Array<() => void>;
 
   constructor(private readonly node: DrogulusNode) {
     const registers = [this.registry];
@@ -52,21 +44,22 @@ export class ApiMetrics {
 
     this.roundTrip = new Histogram({
       name: 'drogulus_rpc_round_trip_seconds',
-      help: 'Round trip of the FindNode/FindValue requests of lookups this API started (asked to answered).',
+      help: 'Round trip of the requests this node sent and got an answer to, by request type (timeouts are in drogulus_rpc_failures_total).',
+      labelNames: ['type'],
       buckets: ROUND_TRIP_BUCKETS_S,
       registers,
     });
     this.lookupRounds = new Histogram({
       name: 'drogulus_lookup_rounds',
-      help: 'Rounds (hops) of the lookups this API started, by kind (value: reads, node: writes).',
+      help: 'Rounds (hops) of the lookups this node finished, by kind (value: reads, node: writes, joins, refreshes).',
       labelNames: ['kind'],
       buckets: LOOKUP_ROUND_BUCKETS,
       registers,
     });
     this.lookupDuration = new Histogram({
       name: 'drogulus_lookup_duration_seconds',
-      help: 'Duration of the lookups this API started, by kind (value: reads, node: writes).',
-      labelNames: ['kind'],
+      help: 'Duration of the lookups this node ran, by kind (value: reads, node: writes, joins, refreshes) and outcome (done, failed).',
+      labelNames: ['kind', 'outcome'],
       buckets: LOOKUP_DURATION_BUCKETS_S,
       registers,
     });
@@ -75,35 +68,18 @@ export class ApiMetrics {
     this.liveConnections = new Gauge({ name: 'drogulus_ws_connections', help: 'Open WebSocket connections.', registers });
     this.eventsDropped = new Counter({ name: 'drogulus_ws_events_dropped_total', help: 'Event feed messages not sent because the client was not reading.', registers });
     this.slowCloses = new Counter({ name: 'drogulus_ws_slow_closes_total', help: 'WebSocket connections closed because the client read too slowly.', registers });
-    this.unsubscribe = node.onEvent((event) => this.nodeEvents.inc({ type: event.type }));
+    this.rpcFailures = new Counter({ name: 'drogulus_rpc_failures_total', help: 'Requests this node sent that got no answer, by request type and reason (timeout, aborted, overloaded, closed).', labelNames: ['type', 'reason'], registers });
+    this.unsubscribe = [node.onEvent((event) => this.nodeEvents.inc({ type: event.type })), node.onMeasurement((m) => this.observe(m))];
   }
 
-  startLookup(kind: LookupKind): LookupTimer {
-    const clock = this.node.clock;
-    const startedMs = clock.now();
-    const askedMs = new Map<string, number>();
-    let timed = false;
-    let counted = false;
-    return {
-      onEvent: (event) => {
-        if (event.type === 'asked') askedMs.set(event.peer.idHex, clock.now());
-        else if (event.type === 'answered' || event.type === 'value' || event.type === 'bad-value') {
-          const asked = askedMs.get(event.peer.idHex);
-          if (asked !== undefined) this.roundTrip.observe((clock.now() - asked) / 1000);
-          askedMs.delete(event.peer.idHex);
-        } else if (event.type === 'failed') askedMs.delete(event.peer.idHex);
-      },
-      lookupDone: () => {
-        if (timed) return;
-        timed = true;
-        this.lookupDuration.observe({ kind }, (clock.now() - startedMs) / 1000);
-      },
-      rounds: (rounds) => {
-        if (counted) return;
-        counted = true;
-        this.lookupRounds.observe({ kind }, rounds);
-      },
-    };
+  private observe(measurement: Measurement): void {
+    if (measurement.type === 'rpc') {
+      if (measurement.outcome === 'answered') this.roundTrip.observe({ type: measurement.request }, measurement.ms / 1000);
+      else this.rpcFailures.inc({ type: measurement.request, reason: measurement.outcome });
+      return;
+    }
+    this.lookupDuration.observe({ kind: measurement.kind, outcome: measurement.outcome }, measurement.ms / 1000);
+    if (measurement.rounds !== undefined) this.lookupRounds.observe({ kind: measurement.kind }, measurement.rounds);
   }
 
   countError(code: string): void {
@@ -136,7 +112,7 @@ export class ApiMetrics {
   }
 
   close(): void {
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
   }
 }
 

@@ -11,14 +11,13 @@ import { SOFTWARE_VERSION } from '../protocol/version.js';
 import { badRequest, fromProtocolError } from './errors.js';
 import { putValue, requireWellFormed } from './item-json.js';
 import type { Replication } from './replication-reply.js';
-import type { ApiMetrics } from './metrics.js';
 import type { PutItemBody } from './types.js';
 
 /**
  * Checks `body` (already valid against putItemBodySchema) for the item `name`;
  * throws the ApiError a bad one gets. Returns the replication that stores it.
  */
-export const preparePut = (node: DrogulusNode, metrics: ApiMetrics, name: string, body: PutItemBody): Replication => {
+export const preparePut = (node: DrogulusNode, name: string, body: PutItemBody): Replication => {
   const meta = body.meta ?? {};
   requireWellFormed(name, 'name');
   for (const [k, v] of Object.entries(meta)) {
@@ -38,7 +37,6 @@ export const preparePut = (node: DrogulusNode, metrics: ApiMetrics, name: string
   const settings: SetOptions = { expires, duplicate, meta };
   return {
     count: Math.min(duplicate, node.options.k),
-    metrics,
     run: (options) => node.set(name, value, { ...options, ...settings }),
   };
 };

@@ -10,7 +10,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ItemRefusedError, type ReplicaOutcome, type ReplicateOptions, type ReplicateReport } from '../dht/node.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { ApiError, badRequest, fromProtocolError, internalError } from './errors.js';
-import type { ApiMetrics } from './metrics.js';
 import type { ReplicaJson, ReplicationEvent, ReplicationJson } from './types.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -54,34 +53,14 @@ export interface Replication {
   /** The replica count asked for, already capped at K. */
   readonly count: number;
   readonly run: (options: ReplicateOptions) => Promise<ReplicateReport>;
-  /** Where its lookup is timed. */
-  readonly metrics: ApiMetrics;
 }
-
-/** Runs a replication with its lookup timed in the metrics. */
-export const runReplication = async (replication: Replication, options: ReplicateOptions): Promise<ReplicateReport> => {
-  const timer = replication.metrics.startLookup('node');
-  const report = await replication.run({
-    ...options,
-    onEvent: (event) => {
-      timer.onEvent(event);
-      options.onEvent?.(event);
-    },
-    onLookupDone: (replicas) => {
-      timer.lookupDone();
-      options.onLookupDone?.(replicas);
-    },
-  });
-  timer.rounds(report.lookup.rounds);
-  return report;
-};
 
 /** Runs a replication and answers with its outcome, as JSON or as a progress stream. */
 export const replyWithReplication = async (request: FastifyRequest, reply: FastifyReply, replication: Replication): Promise<FastifyReply> => {
   if (!acceptsNdjson(request.headers.accept)) {
     let json: ReplicationJson;
     try {
-      json = replicationOutcome(await runReplication(replication, {}));
+      json = replicationOutcome(await replication.run({}));
     } catch (error) {
       throw asApiError(error);
     }
@@ -100,7 +79,7 @@ export const replyWithReplication = async (request: FastifyRequest, reply: Fasti
   const answered = new Set<string>();
   let lookupDone = false;
   try {
-    const report = await runReplication(replication, {
+    const report = await replication.run({
       onEvent: (event) => {
         if (event.type === 'answered') answered.add(event.peer.idHex);
       },

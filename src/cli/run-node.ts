@@ -44,12 +44,21 @@ export interface RunningNode {
   /** The API's base URL, e.g. http://127.0.0.1:1909. */
   readonly apiUrl: string | undefined;
   readonly transport: UdpTransport;
-  /** Joins through seeds, a saved table, or (with neither) the table saved last time. */
+  /** Joins through seeds, a saved table, or (with neither) the table saved last time; one attempt, which throws when nobody answers. */
   join(seeds?: readonly Seed[] | TableSnapshot): Promise<{ contacts: number; source: string }>;
+  /**
+   * Like join, but a failed attempt is retried with exponential backoff (1 s doubling to 60 s)
+   * until one succeeds or the node stops: seeds that are down at start, or a saved table
+   * whose contacts have not come back yet, must not leave the node alone for good.
+   */
+  keepJoining(seeds?: readonly Seed[] | TableSnapshot): Promise<{ contacts: number; source: string } | undefined>;
   stop(): Promise<void>;
 }
 
-const TABLE_SAVE_INTERVAL_MS = 30_000;
+/** How often the routing table is written when it changed: a node killed without warning restarts from a table at most this old. */
+const TABLE_SAVE_INTERVAL_MS = 5_000;
+const JOIN_RETRY_FIRST_MS = 1_000;
+const JOIN_RETRY_MAX_MS = 60_000;
 
 export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => {
   const { logger } = options;
@@ -72,8 +81,18 @@ export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => 
   });
   node.onEvent((event) => logEvent(logger, event, store, node));
   node.start();
-  const saveTimer = setInterval(() => store.saveTable(node.table.toSnapshot()), TABLE_SAVE_INTERVAL_MS);
+  // The snapshot has no timestamps, so an unchanged table serialises identically and is not rewritten.
+  let savedTable = '';
+  const saveTableIfChanged = (): void => {
+    const snapshot = node.table.toSnapshot();
+    const text = JSON.stringify(snapshot);
+    if (text === savedTable) return;
+    store.saveTable(snapshot);
+    savedTable = text;
+  };
+  const saveTimer = setInterval(saveTableIfChanged, TABLE_SAVE_INTERVAL_MS);
   saveTimer.unref();
+  const stopController = new AbortController();
 
   let api: FastifyInstance | undefined;
   let apiUrl: string | undefined;
@@ -103,25 +122,56 @@ export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => 
   logger.info({ publicKey: toHex(node.publicKey), nodeId: toHex(node.nodeId), port: transport.localAddress.port, api: apiUrl }, 'node started');
 
   let stopping: Promise<void> | undefined;
+  const joinOnce = async (seeds?: readonly Seed[] | TableSnapshot): Promise<{ contacts: number; source: string }> => {
+    const source = seeds ? (Array.isArray(seeds) ? 'bootstrap' : 'peers file') : 'saved routing table';
+    const chosen = seeds ?? store.loadTable();
+    if (!chosen || (!Array.isArray(chosen) && (chosen as TableSnapshot).contacts?.length === 0)) {
+      logger.warn('no bootstrap, peers file or saved routing table: running alone until another node joins through us');
+      return { contacts: 0, source: 'none' };
+    }
+    const result = await node.join(chosen, { signal: stopController.signal });
+    saveTableIfChanged();
+    logger.info({ contacts: result.contacts, source }, 'joined the network');
+    return { contacts: result.contacts, source };
+  };
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        stopController.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopController.signal.addEventListener('abort', done, { once: true });
+    });
   return {
     node,
     api,
     apiUrl,
     transport,
-    async join(seeds) {
-      const source = seeds ? (Array.isArray(seeds) ? 'bootstrap' : 'peers file') : 'saved routing table';
+    join: joinOnce,
+    async keepJoining(seeds) {
+      // The saved table is read once: later attempts must not pick up a table this node emptied while failing.
       const chosen = seeds ?? store.loadTable();
-      if (!chosen || (!Array.isArray(chosen) && (chosen as TableSnapshot).contacts?.length === 0)) {
-        logger.warn('no bootstrap, peers file or saved routing table: running alone until another node joins through us');
-        return { contacts: 0, source: 'none' };
+      for (let delay = JOIN_RETRY_FIRST_MS; !stopController.signal.aborted; delay = Math.min(delay * 2, JOIN_RETRY_MAX_MS)) {
+        try {
+          return await joinOnce(chosen);
+        } catch (error) {
+          if (stopController.signal.aborted) break;
+          // Someone may have joined through us meanwhile: then we are in the network already.
+          if (node.table.size > 0) {
+            logger.info({ contacts: node.table.size }, 'joined the network through nodes that contacted us');
+            return { contacts: node.table.size, source: 'inbound' };
+          }
+          logger.warn({ err: (error as Error).message, retryInMs: delay }, 'could not join yet; retrying, and others may join through us meanwhile');
+          await pause(delay);
+        }
       }
-      const result = await node.join(chosen);
-      store.saveTable(node.table.toSnapshot());
-      logger.info({ contacts: result.contacts, source }, 'joined the network');
-      return { contacts: result.contacts, source };
+      return undefined;
     },
     stop() {
       stopping ??= (async () => {
+        stopController.abort();
         clearInterval(saveTimer);
         // Stop taking API requests first, then let the node fail what is in flight and save its table.
         await api?.close().catch(() => undefined);

@@ -3,6 +3,9 @@
  * expired, blacklistings. The API's event feed and the metrics read these.
  */
 import type { Item } from '../protocol/item.js';
+import type { Request } from '../protocol/messages.js';
+import type { LookupKind } from './lookup.js';
+import type { RpcFailureReason } from './rpc.js';
 
 export type NodeEvent =
   | { readonly type: 'contact-added'; readonly idHex: string; readonly host: string; readonly port: number }
@@ -16,3 +19,14 @@ export type NodeEvent =
   | { readonly type: 'message-dropped'; readonly reason: string };
 
 export type NodeEventListener = (event: NodeEvent) => void;
+
+/**
+ * A timing of the node's own work, for every request and lookup whoever
+ * started it (the API, maintenance, replication): what the metrics'
+ * histograms observe. Times are the injected clock's milliseconds.
+ */
+export type Measurement =
+  | { readonly type: 'rpc'; readonly request: Request['type']; readonly outcome: 'answered' | RpcFailureReason; readonly ms: number }
+  | { readonly type: 'lookup'; readonly kind: LookupKind; readonly outcome: 'done' | 'failed'; readonly rounds: number | undefined; readonly ms: number };
+
+export type MeasurementListener = (measurement: Measurement) => void;

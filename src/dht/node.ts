@@ -1,9 +1,12 @@
 /**
  * A drogulus node: the seed's Node class, complete. It receives bytes from an
  * injected transport, answers requests with one handler per message type,
- * runs lookups, and offers the high-level API (set, get, whois). It reads no
- * clock, timer, random source, socket or file except through its injected
- * dependencies (docs/protocol.md describes what it does on the wire).
+ * runs lookups, and offers the high-level API (set, get, whois). What a peer
+ * can make it do is bounded: a rate per source IP, replies no larger than
+ * the request to an unproven address, quotas on storage, diversity caps on
+ * the routing table (docs/security.md). It reads no clock, timer, random
+ * source, socket or file except through its injected dependencies
+ * (docs/protocol.md describes what it does on the wire).
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { type Identity, nodeIdOf } from '../crypto/identity.js';
@@ -22,7 +25,7 @@ import type { Random } from '../runtime/random.js';
 import type { ItemStore } from '../storage/item-store.js';
 import { MemoryItemStore } from '../storage/memory-item-store.js';
 import { type NodeOptions, resolveOptions } from './defaults.js';
-import type { NodeEvent, NodeEventListener } from './events.js';
+import type { Measurement, MeasurementListener, NodeEvent, NodeEventListener } from './events.js';
 import { errorReply, type HandlerContext, type ReplyBody } from './handlers/context.js';
 import { handleFindNode } from './handlers/find-node.js';
 import { handleFindValue } from './handlers/find-value.js';
@@ -32,6 +35,7 @@ import { disjointLookup } from './disjoint-lookup.js';
 import { type Candidate, lookup, type LookupDeps, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
 import { runMaintenance, type MaintenanceReport } from './maintenance.js';
 import { AddressProofs } from './address-proofs.js';
+import { Challenges } from './challenges.js';
 import { RateLimiter } from './rate-limiter.js';
 import { fitReply, UNPROVEN_DETAIL } from './reply-budget.js';
 import { RpcClient, RpcFailure, type RpcReply } from './rpc.js';
@@ -121,8 +125,9 @@ export class DrogulusNode {
   /** Pairwise MAC keys; undefined when every message is signed. */
   readonly sessionKeys: SessionKeys | undefined;
   private readonly listeners = new Set<NodeEventListener>();
+  private readonly measurementListeners = new Set<MeasurementListener>();
   /** When we last challenged each id@address. */
-  private readonly challenges = new Map<string, number>();
+  private readonly challenges: Challenges;
   /** Unsolicited messages per source IP (docs/protocol.md, "Limits"). */
   private readonly rateLimiter: RateLimiter;
   /** Proven addresses both ways, and recent requests (docs/protocol.md, "Reflection"). */
@@ -160,10 +165,20 @@ export class DrogulusNode {
     );
     this.rateLimiter = new RateLimiter({ perSecond: this.options.requestsPerSecondPerSource, burst: this.options.requestBurstPerSource, maxSources: this.options.maxTrackedSources });
     this.proofs = new AddressProofs(this.clock, this.options);
+    this.challenges = new Challenges(this.table, this.options);
     this.sessionKeys = this.options.sessionMacs ? new SessionKeys(this.identity, this.options.sessionKeyCacheSize) : undefined;
     const sessionKeyFor = (publicKey: Uint8Array): Buffer | undefined => this.sessionKeys?.keyFor(publicKey);
     this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits, sessionKeyFor, difficulty };
-    this.rpc = new RpcClient(this.identity, this.transport, this.clock, this.random, this.options, (m, bytes) => this.stats.countOut(m.type, bytes), sessionKeyFor);
+    this.rpc = new RpcClient(
+      this.identity,
+      this.transport,
+      this.clock,
+      this.random,
+      this.options,
+      (m, bytes) => this.stats.countOut(m.type, bytes),
+      sessionKeyFor,
+      (request, outcome, ms) => this.measured({ type: 'rpc', request, outcome, ms }),
+    );
     this.context = {
       options: this.options,
       table: this.table,
@@ -231,6 +246,12 @@ export class DrogulusNode {
     return () => this.listeners.delete(listener);
   }
 
+  /** Times every request and lookup of this node, whoever started it (the metrics' histograms). */
+  onMeasurement(listener: MeasurementListener): () => void {
+    this.measurementListeners.add(listener);
+    return () => this.measurementListeners.delete(listener);
+  }
+
   // ---- incoming ----
 
   /** Everything that arrives goes through here; nothing a peer sends can throw out of it. */
@@ -287,8 +308,9 @@ export class DrogulusNode {
         body = handleStore(this.context, request.item, request.senderPublicKey);
         break;
     }
-    // No reflection: to an address that has not proven it receives what we send, we send
-    // no more bytes than it sent us, the reply first and then our challenge if it still fits.
+    // No reflection: to an address that has not proven it receives what we send, we send no
+    // more bytes than it sent us. Room for our challenge is kept first; when the reply fits
+    // only without it, the reply goes and the challenge waits for the sender's next request.
     const proven = this.isProven(senderId, from);
     const challenge = !this.table.isBlacklisted(senderId) && this.challengeDue(senderId, contactAddress);
     const budget = proven ? Infinity : receivedBytes;
@@ -310,33 +332,15 @@ export class DrogulusNode {
     return (known !== undefined && sameAddress(known, from)) || this.proofs.isProven(senderId, from);
   }
 
-  /**
-   * Every valid message refreshes its sender, but only a round trip may add it
-   * or move it: a sender that is new, or speaks from a new address, is
-   * challenged with a Ping to that address (docs/protocol.md, "Routing rules").
-   * Returns whether a challenge is due now; challenge() sends it.
-   */
+  /** Whether a challenge of this sender at this address is due now (see Challenges); challenge() sends it. */
   private challengeDue(id: Buffer, address: Address): boolean {
-    const now = this.clock.now();
-    if (this.table.touch(id, address, now)) return false;
-    const placement = this.table.placement(id);
-    if (placement === 'self' || placement === 'blacklisted' || placement === 'inadmissible') return false;
-    // One challenge per id and address per interval: two nodes that do not
-    // keep each other must not challenge each other's challenges forever.
-    // A sender the diversity caps keep out is still challenged: the round
-    // trip proves its address, which earns it full replies.
-    const last = this.challenges.get(challengeKey(id, address));
-    if (last !== undefined && now - last < this.options.challengeIntervalMs) return false;
-    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) this.pruneChallenges(now);
-    if (last === undefined && this.challenges.size >= this.options.maxPendingChallenges) {
-      this.drop('challenge-table-full');
-      return false;
-    }
-    return true;
+    const decision = this.challenges.decide(id, address, this.clock.now());
+    if (decision === 'table-full') this.drop('challenge-table-full');
+    return decision === 'due';
   }
 
   private challenge(publicKey: Uint8Array, id: Buffer, address: Address): void {
-    this.challenges.set(challengeKey(id, address), this.clock.now());
+    this.challenges.record(id, address, this.clock.now());
     this.request({ publicKey, id, host: address.host, port: address.port }, { type: 'ping' }).catch(() => this.stats.countDrop('challenge-failed'));
   }
 
@@ -355,10 +359,6 @@ export class DrogulusNode {
       this.challengeBytes = encodeMessage(ping, this.identity, this.sessionKeys ? Buffer.alloc(32) : undefined).length;
     }
     return this.challengeBytes;
-  }
-
-  private pruneChallenges(now: number): void {
-    for (const [key, at] of this.challenges) if (now - at >= this.options.challengeIntervalMs) this.challenges.delete(key);
   }
 
   private refuseUndecodable(error: { code: ErrorCode; message: string; requestId?: Uint8Array; senderPublicKey?: Uint8Array }, receivedBytes: number, from: Address): void {
@@ -514,8 +514,15 @@ export class DrogulusNode {
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
     };
-    if (disjointPaths > 1 || (kind === 'value' && getQuorum > 1)) return disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum });
-    return lookup(deps, params);
+    const startedMs = this.clock.now();
+    const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, params);
+    if (this.measurementListeners.size > 0) {
+      running.then(
+        (result) => this.measured({ type: 'lookup', kind, outcome: 'done', rounds: result.rounds, ms: this.clock.now() - startedMs }),
+        () => this.measured({ type: 'lookup', kind, outcome: 'failed', rounds: undefined, ms: this.clock.now() - startedMs }),
+      );
+    }
+    return running;
   }
 
   /**
@@ -680,6 +687,16 @@ export class DrogulusNode {
     return closest.length < this.options.k || compareDistance(this.nodeId, closest[closest.length - 1].id, key) < 0;
   }
 
+  private measured(measurement: Measurement): void {
+    for (const listener of this.measurementListeners) {
+      try {
+        listener(measurement);
+      } catch {
+        this.stats.countDrop('listener-error');
+      }
+    }
+  }
+
   emit(event: NodeEvent): void {
     for (const listener of this.listeners) {
       try {
@@ -702,7 +719,6 @@ export class DrogulusNode {
   }
 }
 
-const challengeKey = (id: Uint8Array, address: Address): string => `${toHex(id)}@${address.host}:${address.port}`;
 
 export class ItemRefusedError extends Error {
   constructor(readonly code: number, message: string) {

@@ -34,6 +34,7 @@ export interface RpcReply {
 
 interface Pending {
   readonly to: Address;
+  readonly type: Request['type'];
   readonly expectedPublicKey: Uint8Array | undefined;
   readonly sentMs: number;
   readonly timer: TimerHandle;
@@ -66,6 +67,8 @@ export class RpcClient {
     private readonly onSend: (message: Message, bytes: number) => void = () => undefined,
     /** The session key to MAC-seal a request to a known peer with; undefined signs it. */
     private readonly sessionKeyFor: (publicKey: Uint8Array) => Uint8Array | undefined = () => undefined,
+    /** Told how each request ended and after how long. */
+    private readonly onSettled: (type: Request['type'], outcome: 'answered' | RpcFailureReason, ms: number) => void = () => undefined,
   ) {}
 
   get pendingCount(): number {
@@ -106,11 +109,11 @@ export class RpcClient {
     return new Promise<RpcReply>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.counters.timeouts++;
-        this.settle(idHex)?.reject(new RpcFailure('timeout', to));
+        this.settle(idHex, 'timeout')?.reject(new RpcFailure('timeout', to));
       }, options.timeoutMs ?? this.options.rpcTimeoutMs);
-      const onAbort = options.signal ? () => this.settle(idHex)?.reject(new RpcFailure('aborted', to)) : undefined;
+      const onAbort = options.signal ? () => this.settle(idHex, 'aborted')?.reject(new RpcFailure('aborted', to)) : undefined;
       if (onAbort) options.signal!.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(idHex, { to, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, onAbort, signal: options.signal });
+      this.pending.set(idHex, { to, type: body.type, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, onAbort, signal: options.signal });
       this.pendingHosts.set(to.host, (this.pendingHosts.get(to.host) ?? 0) + 1);
       this.counters.sent++;
       this.onSend(message, bytes.length);
@@ -132,7 +135,7 @@ export class RpcClient {
       this.counters.repliesUnmatched++;
       return false;
     }
-    this.settle(idHex);
+    this.settle(idHex, 'answered');
     this.counters.repliesMatched++;
     entry.resolve({
       message: message as Reply,
@@ -147,15 +150,16 @@ export class RpcClient {
   close(): void {
     this.closed = true;
     for (const idHex of [...this.pending.keys()]) {
-      const entry = this.settle(idHex);
+      const entry = this.settle(idHex, 'closed');
       entry?.reject(new RpcFailure('closed', entry.to));
     }
   }
 
-  private settle(idHex: string): Pending | undefined {
+  private settle(idHex: string, outcome: 'answered' | RpcFailureReason): Pending | undefined {
     const entry = this.pending.get(idHex);
     if (!entry) return undefined;
     this.pending.delete(idHex);
+    this.onSettled(entry.type, outcome, this.clock.now() - entry.sentMs);
     const left = (this.pendingHosts.get(entry.to.host) ?? 1) - 1;
     if (left > 0) this.pendingHosts.set(entry.to.host, left);
     else this.pendingHosts.delete(entry.to.host);

@@ -107,6 +107,9 @@ export interface SimulationReport {
   readonly publish_latency_ms_p95: number;
   /** Virtual time from set() to the last of min(K, N) acknowledgements; puts that never got them all count as infinite (null). */
   readonly publish_all_acked_ms_p50: number | null;
+  /** Virtual time of set()'s FindNode lookup alone (until it has chosen the replicas). */
+  readonly publish_lookup_ms_p50: number;
+  readonly publish_lookup_ms_p95: number;
   readonly replicas_per_put: number;
   /** Fraction of FindNode lookups for random targets that returned all K closest live nodes (null without probes). */
   readonly true_closest_fraction: number | null;
@@ -180,6 +183,7 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   let putsOk = 0;
   let replicas = 0;
   const publishLatency: number[] = [];
+  const publishLookupLatency: number[] = [];
   const allAcked: number[] = [];
   const published: Published[] = [];
   for (let i = 0; i < params.items; i++) {
@@ -191,7 +195,10 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
     const onReplica = (outcome: { status: string }): void => {
       if (outcome.status === 'stored' && ++stored === wantReplicas) ackedAt = clock.now() - t0;
     };
-    const report = await population.net.run(publisher.set(`sim/item-${i}`, value, { onReplica }));
+    const onLookupDone = (): void => {
+      publishLookupLatency.push(clock.now() - t0);
+    };
+    const report = await population.net.run(publisher.set(`sim/item-${i}`, value, { onReplica, onLookupDone }));
     publishLatency.push(clock.now() - t0);
     allAcked.push(ackedAt);
     replicas += report.stored;
@@ -243,6 +250,8 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
     publish_latency_ms_p50: round2(percentile(publishLatency, 0.5)),
     publish_latency_ms_p95: round2(percentile(publishLatency, 0.95)),
     publish_all_acked_ms_p50: finiteOrNull(percentile(allAcked, 0.5)),
+    publish_lookup_ms_p50: round2(percentile(publishLookupLatency, 0.5)),
+    publish_lookup_ms_p95: round2(percentile(publishLookupLatency, 0.95)),
     replicas_per_put: round2(params.items ? replicas / params.items : 0),
     true_closest_fraction: closestProbes.length ? ratio(closestProbes.filter((p) => p.overlap === p.wanted).length, closestProbes.length) : null,
     true_closest_overlap_mean: closestProbes.length ? round2(mean(closestProbes.map((p) => p.overlap))) : null,

@@ -44,6 +44,7 @@ describe('GET /metrics', () => {
       drogulus_node_events_total: 'counter',
       drogulus_rpc_pending_requests: 'gauge',
       drogulus_rpc_round_trip_seconds: 'histogram',
+      drogulus_rpc_failures_total: 'counter',
       drogulus_lookup_rounds: 'histogram',
       drogulus_lookup_duration_seconds: 'histogram',
       drogulus_routing_table_contacts: 'gauge',
@@ -84,6 +85,25 @@ describe('GET /metrics', () => {
     expect(total(after, 'drogulus_rpc_round_trip_seconds_count')).toBeGreaterThan(total(before, 'drogulus_rpc_round_trip_seconds_count'));
     expect(total(after, 'drogulus_rpc_round_trip_seconds_bucket', { le: '+Inf' })).toBe(total(after, 'drogulus_rpc_round_trip_seconds_count'));
     expect(total(after, 'drogulus_node_events_total', { type: 'item-stored' })).toBeGreaterThan(total(before, 'drogulus_node_events_total', { type: 'item-stored' }));
+  });
+
+  it('times the lookups and requests the node starts by itself, and counts the requests that fail', async () => {
+    const before = await scrape();
+    // Not through the API: a write the node's owner runs in-process, and a lookup such as a bucket refresh runs.
+    await api.net.run(a.set('by-the-node', '"value"', { duplicate: 2 }));
+    await api.net.run(a.lookup(Buffer.alloc(64, 0x5a), 'node'));
+    const between = await scrape();
+    expect(total(between, 'drogulus_lookup_rounds_count', { kind: 'node' })).toBe(total(before, 'drogulus_lookup_rounds_count', { kind: 'node' }) + 2);
+    expect(total(between, 'drogulus_lookup_duration_seconds_count', { kind: 'node', outcome: 'done' })).toBe(
+      total(before, 'drogulus_lookup_duration_seconds_count', { kind: 'node', outcome: 'done' }) + 2,
+    );
+    expect(total(between, 'drogulus_rpc_round_trip_seconds_count', { type: 'store' })).toBeGreaterThan(total(before, 'drogulus_rpc_round_trip_seconds_count', { type: 'store' }));
+    // A peer that died: the next request to it times out, and is counted as such.
+    const victim = api.net.nodes[3];
+    api.net.kill(victim);
+    await api.net.run(a.ping(victim.address, victim.publicKey).catch(() => undefined));
+    const after = await scrape();
+    expect(total(after, 'drogulus_rpc_failures_total', { type: 'ping', reason: 'timeout' })).toBe(total(before, 'drogulus_rpc_failures_total', { type: 'ping', reason: 'timeout' }) + 1);
   });
 
   it('counts the errors the API answers, by code', async () => {

@@ -16,7 +16,7 @@ import { itemToJson, parseKey, parsePublicKey } from '../item-json.js';
 import type { ApiMetrics } from '../metrics.js';
 import { preparePut } from '../put-item.js';
 import type { RateLimiter } from '../rate-limit.js';
-import { asApiError, replicaToJson, replicationOutcome, runReplication } from '../replication-reply.js';
+import { asApiError, replicaToJson, replicationOutcome } from '../replication-reply.js';
 import type { LiveMessage, LiveRequest } from '../types.js';
 import { lookupEventToJson } from './event-json.js';
 import { parseLiveRequest } from './requests.js';
@@ -224,10 +224,10 @@ export class LiveSession {
   }
 
   private async get(request: Extract<LiveRequest, { type: 'get' }>, signal: AbortSignal, send: (message: LiveMessage) => void): Promise<void> {
-    const { node, metrics } = this.deps;
+    const { node } = this.deps;
     const { id } = request;
     const key = 'key' in request ? parseKey(request.key, 'key') : itemKey(parsePublicKey(request.public_key, 'public_key'), request.name);
-    const found = await findItem(node, metrics, key, request.fresh ?? false, {
+    const found = await findItem(node, key, request.fresh ?? false, {
       signal,
       onEvent: (event) => send({ id, type: 'lookup', ...lookupEventToJson(event) }),
     });
@@ -235,10 +235,10 @@ export class LiveSession {
   }
 
   private async set(request: Extract<LiveRequest, { type: 'set' }>, signal: AbortSignal, send: (message: LiveMessage) => void): Promise<void> {
-    const { node, metrics } = this.deps;
+    const { node } = this.deps;
     const { id, type: _type, name, ...body } = request;
-    const replication = preparePut(node, metrics, name, body);
-    const report = await runReplication(replication, {
+    const replication = preparePut(node, name, body);
+    const report = await replication.run({
       signal,
       onEvent: (event) => send({ id, type: 'lookup', ...lookupEventToJson(event) }),
       onLookupDone: (replicas) => send({ id, type: 'lookup-done', replicas }),

@@ -20,8 +20,8 @@ export const SOURCE_HEADER = 'x-drogulus-source';
 export const wantsFresh = (cacheControl: string | undefined): boolean =>
   cacheControl !== undefined && cacheControl.split(',').some((directive) => directive.trim().split('=')[0].trim().toLowerCase() === 'no-cache');
 
-const sendItem = async ({ node, metrics }: RouteContext, key: Uint8Array, fresh: boolean, reply: FastifyReply, notFound: () => string): Promise<ItemJson> => {
-  const found = await findItem(node, metrics, key, fresh);
+const sendItem = async ({ node }: RouteContext, key: Uint8Array, fresh: boolean, reply: FastifyReply, notFound: () => string): Promise<ItemJson> => {
+  const found = await findItem(node, key, fresh);
   if (!found) throw ApiError.of('not_found', notFound());
   reply.header(SOURCE_HEADER, found.source);
   return itemToJson(found.item);

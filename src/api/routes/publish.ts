@@ -15,11 +15,11 @@ import { itemBodySchema, nameParamsSchema, putItemBodySchema } from '../schemas.
 import type { PutItemBody } from '../types.js';
 import type { RouteContext } from './context.js';
 
-export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken, metrics }: RouteContext): void => {
+export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken }: RouteContext): void => {
   app.put<{ Params: { name: string }; Body: PutItemBody }>(
     '/api/v1/items/:name',
     { schema: { params: nameParamsSchema, body: putItemBodySchema(node.options.k) }, onRequest: requireToken },
-    async (request, reply) => replyWithReplication(request, reply, preparePut(node, metrics, request.params.name, request.body)),
+    async (request, reply) => replyWithReplication(request, reply, preparePut(node, request.params.name, request.body)),
   );
 
   app.post<{ Body: ItemJsonInput }>('/api/v1/items', { schema: { body: itemBodySchema } }, async (request, reply) => {
@@ -40,7 +40,6 @@ export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken
     const duplicate = node.options.duplicationCount;
     return replyWithReplication(request, reply, {
       count: Math.min(duplicate, node.options.k),
-      metrics,
       run: (options) => node.replicate(item, duplicate, options),
     });
   });

@@ -117,7 +117,7 @@ export const registerSim = (program: Command): void => {
         const series = [{ name: 'get, no churn', samples: samples.lookupLatencyMs }];
         if (samples.churnLookupLatencyMs.length) series.push({ name: 'get, under churn', samples: samples.churnLookupLatencyMs });
         if (samples.publishLatencyMs.length) series.push({ name: 'set (publish)', samples: samples.publishLatencyMs });
-        const title = `Lookup latency, ${opts.nodes} nodes, ${opts.latencyModel} latency${opts.loss ? `, ${opts.loss * 100}% loss` : ''}`;
+        const title = `Lookup latency, ${opts.nodes} nodes, ${opts.latencyModel} latency${opts.loss ? `, ${Number((opts.loss * 100).toPrecision(3))}% loss` : ''}`;
         writeFileSync(join(opts.out, 'lookup-latency-cdf.svg'), cdfChart({ title, xLabel: 'virtual milliseconds (log scale)', series, logX: true }));
         if (sweep.length) {
           // The main run is a point of the sweep too when it has churn.

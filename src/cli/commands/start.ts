@@ -93,11 +93,7 @@ export const registerStart = (program: Command): void => {
         { public_key: toHex(node.node.publicKey), node_id: toHex(node.node.nodeId), port: node.transport.localAddress.port, api: node.apiUrl },
         `drogulus node ${toHex(node.node.publicKey)} on port ${node.transport.localAddress.port}; API ${node.apiUrl}`,
       );
-      try {
-        await node.join(seeds);
-      } catch (error) {
-        logger.warn({ err: (error as Error).message }, 'could not join yet; the node keeps running and others may join through it');
-      }
+      await node.keepJoining(seeds);
       await stopped;
     });
 };
