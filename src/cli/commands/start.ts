@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { toHex } from '../../crypto/bytes.js';
+import { MAX_DIFFICULTY, meetsDifficulty, puzzleBits } from '../../crypto/puzzle.js';
 import { readKeyFile, WrongPassphraseError, KeyFileMissingError, KeyFileInvalidError } from '../../crypto/key-file.js';
 import { parseSeedList, readPeersFile } from '../addresses.js';
 import { ensureApiToken } from '../api-token.js';
@@ -28,6 +29,7 @@ interface StartOptions extends CommonOptions {
   logLevel: string;
   passphraseFile?: string;
   apiAllowedHost?: string[];
+  difficulty: number;
 }
 
 export const registerStart = (program: Command): void => {
@@ -42,6 +44,12 @@ export const registerStart = (program: Command): void => {
     .option('--api-allowed-host <name>', 'a further Host name the API answers to, e.g. when it listens beyond loopback (repeatable)', (name: string, previous: string[] = []) => [...previous, name])
     .addOption(new Option('--log-level <level>', 'log level').choices([...LOG_LEVELS]).default('info'))
     .option('--passphrase-file <file>', 'read the key passphrase from the first line of FILE')
+    .option(
+      '--difficulty <bits>',
+      'the network\'s Sybil puzzle: refuse contacts whose key does not meet it, and announce it (every node of a network must agree; make a key with keygen --difficulty)',
+      parseInteger('--difficulty', 0, MAX_DIFFICULTY),
+      0,
+    )
     .action(async (opts: StartOptions) => {
       const { dataDir, out } = context(opts);
       ensureDataDir(dataDir);
@@ -53,6 +61,9 @@ export const registerStart = (program: Command): void => {
       } catch (error) {
         if (error instanceof WrongPassphraseError || error instanceof KeyFileMissingError || error instanceof KeyFileInvalidError) throw new CliError(error.message, ExitCode.Usage);
         throw error;
+      }
+      if (!meetsDifficulty(identity.nodeId, opts.difficulty)) {
+        throw usageError(`this node's key meets difficulty ${puzzleBits(identity.nodeId)}, below --difficulty ${opts.difficulty}: make one with \`drogulus keygen --difficulty ${opts.difficulty} --force\` (a new identity)`);
       }
       if (opts.apiHost !== '127.0.0.1' && opts.apiHost !== '::1' && opts.apiHost !== 'localhost') {
         process.stderr.write(`WARNING: the local API will listen on ${opts.apiHost}, reachable from other machines; only the token protects writes.\n`);
@@ -71,6 +82,7 @@ export const registerStart = (program: Command): void => {
           logger,
           profile: readProfile(dataDir),
           apiAllowedHosts: opts.apiAllowedHost,
+          nodeOptions: { difficulty: opts.difficulty },
         });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
