@@ -13,6 +13,7 @@ import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
 import { decodeIp, encodeIp } from './ip-address.js';
+import { type DeclaredMapSizes, declaredMapSizes } from './msgpack-maps.js';
 import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
@@ -81,7 +82,10 @@ export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage }
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 // copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', copyBuffers: true });
+// Maps decode as Map, which keeps every key as sent: as objects, msgpackr would rename "__proto__" to
+// "__proto_", make a number key a string, and keep the last of a key sent twice, all without a trace.
+// mapFields checks the keys of each map the decoder reads, then makes it a plain object.
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number', copyBuffers: true });
 
 /**
  * Encodes and seals `message` with `identity`, which must be the sender's:
@@ -126,13 +130,17 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   if (input.length <= bodyStart + sealBytes) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
   const body = input.subarray(bodyStart, input.length - sealBytes);
   const seal = input.subarray(input.length - sealBytes);
-  let raw: unknown;
+  let decoded: unknown;
   try {
-    raw = unpackr.unpack(body);
+    decoded = unpackr.unpack(body);
   } catch (e) {
     return failure(ErrorCode.BadRequest, `message body is not valid msgpack (${(e as Error).message ?? 'parse error'})`);
   }
-  if (!isPlainObject(raw)) return failure(ErrorCode.BadRequest, 'message body must be a msgpack map');
+  if (!(decoded instanceof Map)) return failure(ErrorCode.BadRequest, 'message body must be a msgpack map');
+  const sizes = declaredMapSizes(body);
+  if (sizes === undefined) return failure(ErrorCode.BadRequest, 'message body holds a msgpack extension this decoder does not read');
+  const raw = mapFields(decoded, sizes.envelope);
+  if (typeof raw !== 'object') return failure(ErrorCode.BadRequest, `message body map ${raw}`);
   const envelope = readEnvelopeHints(raw);
   const fail = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...envelope } });
 
@@ -171,7 +179,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   }
 
   const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId, ...(difficulty > 0 ? { difficulty } : {}) };
-  const parsed = readBody(type, raw, options, body);
+  const parsed = readBody(type, raw, options, sizes);
   if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
 
   if (!checkSeal) {
@@ -192,7 +200,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
 type Fields = Record<string, unknown>;
 type BodyResult = { ok: true; value: Fields } | { ok: false; error: ProtocolError };
 
-const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, body: Uint8Array): BodyResult => {
+const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, sizes: DeclaredMapSizes): BodyResult => {
   const bad = (message: string): BodyResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
   switch (type) {
     case 'ping':
@@ -204,9 +212,8 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, bod
       return { ok: true, value: { key: raw.key } };
     case 'store':
     case 'value': {
-      const item = readItem(raw.item, options.itemLimits);
+      const item = readItem(raw.item, options.itemLimits, sizes);
       if (!item.ok) return item;
-      if (usesReservedMetaKey(item.value, body)) return bad('item meta key "__proto__" is reserved');
       return { ok: true, value: { item: item.value } };
     }
     case 'nodes': {
@@ -229,7 +236,8 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, bod
       if (typeof raw.title !== 'string' || raw.title.length > MAX_TITLE_CHARS) {
         return bad(`field "title" must be a string of at most ${MAX_TITLE_CHARS} characters`);
       }
-      const details = readStringMap(raw.details, MAX_DETAILS, MAX_DETAIL_CHARS);
+      const details = readStringMap(raw.details, sizes.details, MAX_DETAILS, MAX_DETAIL_CHARS);
+      if (typeof details === 'string') return bad(`field "details" ${details}`);
       if (details === undefined) return bad(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
       return { ok: true, value: { code: raw.code, title: raw.title, details } };
     }
@@ -238,9 +246,11 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, bod
 
 type ItemResult = { ok: true; value: Item } | { ok: false; error: ProtocolError };
 
-const readItem = (raw: unknown, limits: ItemLimits): ItemResult => {
+const readItem = (decoded: unknown, limits: ItemLimits, sizes: DeclaredMapSizes): ItemResult => {
   const bad = (message: string): ItemResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
-  if (!isPlainObject(raw)) return bad('field "item" must be a map');
+  const raw = mapFields(decoded, sizes.item);
+  if (raw === undefined) return bad('field "item" must be a map');
+  if (typeof raw === 'string') return bad(`field "item" ${raw}`);
   if (!isBytes(raw.k, NODE_ID_BYTES)) return bad(`item field "k" (key) must be ${NODE_ID_BYTES} bytes`);
   if (!(raw.v instanceof Uint8Array) && typeof raw.v !== 'string') return bad('item field "v" (value) must be bytes or a JSON string');
   if (typeof raw.ts !== 'number') return bad('item field "ts" (timestamp) must be an integer');
@@ -248,7 +258,8 @@ const readItem = (raw: unknown, limits: ItemLimits): ItemResult => {
   if (typeof raw.cw !== 'string') return bad('item field "cw" (created_with) must be a string');
   if (!isBytes(raw.pk, PUBLIC_KEY_BYTES)) return bad(`item field "pk" (public key) must be ${PUBLIC_KEY_BYTES} bytes`);
   if (typeof raw.n !== 'string') return bad('item field "n" (name) must be a string');
-  const meta = readStringMap(raw.m, limits.maxMetaEntries, limits.maxMetaEntryBytes);
+  const meta = readStringMap(raw.m, sizes.meta, limits.maxMetaEntries, limits.maxMetaEntryBytes);
+  if (typeof meta === 'string') return bad(`item field "m" (meta) ${meta}`);
   if (meta === undefined) return bad('item field "m" (meta) must map strings to strings');
   if (!isBytes(raw.sig, SIGNATURE_BYTES)) return bad(`item field "sig" (signature) must be ${SIGNATURE_BYTES} bytes`);
   const item: Item = {
@@ -265,18 +276,6 @@ const readItem = (raw: unknown, limits: ItemLimits): ItemResult => {
   const problem = checkItemShape(item, limits);
   return problem ? { ok: false, error: problem } : { ok: true, value: item };
 };
-
-const PROTO_KEY_ON_WIRE = Buffer.from([0xa9, ...Buffer.from('__proto__', 'latin1')]);
-
-/**
- * msgpackr renames a map key "__proto__" to "__proto_" as it decodes, so an
- * item whose meta used the reserved key would pass the limits and then fail
- * its signature (6, blaming the sender). When the decoded meta has "__proto_"
- * and the body holds the string "__proto__", refuse it as the limits do (1).
- */
-export const usesReservedMetaKey = (item: Item, body: Uint8Array): boolean =>
-  Object.prototype.hasOwnProperty.call(item.meta, '__proto_') && Buffer.from(body.buffer, body.byteOffset, body.length).includes(PROTO_KEY_ON_WIRE);
-
 
 export const itemToWire = (item: Item): Fields => ({
   k: item.key,
@@ -330,8 +329,28 @@ const readEnvelopeHints = (raw: Fields): Pick<DecodeFailure, 'requestId' | 'send
   ...(isPort(raw.port) ? { replyPort: raw.port } : {}),
 });
 
-const readStringMap = (raw: unknown, maxEntries: number, maxEntryChars: number): Record<string, string> | undefined => {
-  if (!isPlainObject(raw)) return undefined;
+/**
+ * A decoded map as a plain object, once its keys pass docs/protocol.md ("msgpack rules"): each a str,
+ * none twice (`declared` is the count its header gave; a Map keeps one entry per key) and none
+ * "__proto__", which a plain object cannot hold as data. Undefined when it is not a map; a string
+ * says what is wrong with its keys.
+ */
+const mapFields = (decoded: unknown, declared: number): Fields | string | undefined => {
+  if (!(decoded instanceof Map)) return undefined;
+  if (decoded.size !== declared) return 'has a key twice';
+  const out: Fields = {};
+  for (const [key, value] of decoded as Map<unknown, unknown>) {
+    if (typeof key !== 'string') return 'has a key that is not a string';
+    if (key === '__proto__') return 'uses the reserved key "__proto__"';
+    out[key] = value;
+  }
+  return out;
+};
+
+/** A map of strings to strings; a string when its keys are at fault (see mapFields), undefined when its shape is. */
+const readStringMap = (decoded: unknown, declared: number, maxEntries: number, maxEntryChars: number): Record<string, string> | string | undefined => {
+  const raw = mapFields(decoded, declared);
+  if (typeof raw !== 'object') return raw;
   const entries = Object.entries(raw);
   if (entries.length > maxEntries) return undefined;
   const out: Record<string, string> = {};
@@ -341,9 +360,6 @@ const readStringMap = (raw: unknown, maxEntries: number, maxEntryChars: number):
   }
   return out;
 };
-
-const isPlainObject = (x: unknown): x is Fields =>
-  typeof x === 'object' && x !== null && !Array.isArray(x) && !(x instanceof Uint8Array) && Object.getPrototypeOf(x) === Object.prototype;
 
 const isBytes = (x: unknown, length: number): x is Uint8Array => x instanceof Uint8Array && x.length === length;
 

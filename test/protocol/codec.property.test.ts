@@ -16,7 +16,7 @@ const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: 
 const identity = bytes(32).map((seed) => Identity.fromSeed(seed));
 // Whole code points only: a lone surrogate has no UTF-8 form, so it cannot travel unchanged.
 const text = (maxLength: number) => fc.string({ unit: 'binary', maxLength });
-// msgpackr renames a map key "__proto__" to "__proto_" when decoding; item meta may not use it.
+// Item meta may not use the key "__proto__" (docs/protocol.md, "Item limits"): the decoder refuses it.
 const mapKey = text(12).filter((k) => k !== '__proto__');
 const timeMs = fc.nat({ max: Number.MAX_SAFE_INTEGER });
 

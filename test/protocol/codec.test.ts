@@ -90,6 +90,15 @@ describe('encodeMessage and decodeMessage', () => {
     if (result.ok) expect(plain(result.value.message)).toEqual(plain(message(BODIES['find-node'])));
   });
 
+  it('ignore a map inside an unknown field whatever its keys: numbers, "__proto__", a key twice', () => {
+    const inner = Buffer.from([0x83, 0x07, 0xa1, 0x78, 0xa9, ...Buffer.from('__proto__'), 0x01, 0x07, 0x02]);
+    const fields = sealRaw({ ...wireFields('find-node'), extra: 'PLACEHOLDER' }).subarray(0, -SEAL_BYTES);
+    const at = fields.indexOf(Buffer.from([0xab, ...Buffer.from('PLACEHOLDER')]));
+    const body = Buffer.concat([fields.subarray(0, at), inner, fields.subarray(at + 12)]);
+    const result = decodeMessage(Buffer.concat([body, alice.sign(Buffer.concat([Buffer.from('drogulus/message/v1\0'), body]))]));
+    expect(result.ok ? 'accepted' : result.error.message).toBe('accepted');
+  });
+
   it('check the shape of a carried item but leave its signature to the receiver', () => {
     const forged = { ...item, value: '"forged"' };
     const result = decodeMessage(encodeMessage(message({ type: 'store', item: forged }), alice));
@@ -110,6 +119,18 @@ describe('decodeMessage refusals', () => {
 
   it('refuse input too short to hold a body and a seal with code 1', () => {
     for (const length of [0, 1, SEAL_BYTES]) expect(decodeFailure(new Uint8Array(length)).code).toBe(ErrorCode.BadRequest);
+  });
+
+  it('refuse a body holding a msgpack extension the decoder does not read as plain msgpack, with code 1', () => {
+    // msgpackr reads the value after an error (0x65) or set (0x73) extension as its contents.
+    for (const ext of [0x65, 0x73, 0x72, 0x78]) {
+      const fields = sealRaw({ ...wireFields('find-node'), extra: 7 }).subarray(0, -SEAL_BYTES);
+      const body = Buffer.concat([fields.subarray(0, -1), Buffer.from([0xd4, ext, 0x00]), Buffer.from([0xa1, 0x7a, 0x91, 0xa1, 0x7a])]);
+      body[0] += 1;
+      const result = decodeMessage(Buffer.concat([body, alice.sign(Buffer.concat([Buffer.from('drogulus/message/v1\0'), body]))]));
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.code).toBe(ErrorCode.BadRequest);
+    }
   });
 
   it('refuse a body that is not msgpack, or not a map, with code 1', () => {
