@@ -24,13 +24,14 @@
  */
 import { ID_BYTES } from '../routing/distance.js';
 
-/** XOR distance of `a` and `b` as a fraction of the id space, in [0, 1): exact to 53 bits of its leading bits, down to 2^-512. */
+/** XOR distance of `a` and `b` as a fraction of the id space, in [0, 1): its leading 41 to 48 significant bits, down to 2^-512. */
 export const distanceFraction = (a: Uint8Array, b: Uint8Array): number => {
   let first = 0;
   while (first < ID_BYTES && (a[first] ^ b[first]) === 0) first++;
   if (first === ID_BYTES) return 0;
   let mantissa = 0;
-  const last = Math.min(ID_BYTES, first + 7);
+  // Six bytes stay exact in a double, so the fraction never rounds up to 1.
+  const last = Math.min(ID_BYTES, first + 6);
   for (let i = first; i < last; i++) mantissa = mantissa * 256 + (a[i] ^ b[i]);
   return mantissa * 2 ** (-8 * last);
 };
