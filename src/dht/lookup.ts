@@ -173,7 +173,11 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
      * maxPerGroup of one network; with a density check, an anomalous cluster in front of them as well.
      */
     const liveClosest = (states?: ReadonlySet<Candidate['state']>): Candidate[] => {
-      const window = density ? k + density.maxCluster : k;
+      let window = density ? k + density.maxCluster : k;
+      // Past K, once a candidate lies maxCluster/(N̂·factor) away no later rank can be flagged: the
+      // cluster is known, and the scan needs only the K beyond it (most lookups stop near K).
+      const settledAt = density ? density.maxCluster / (density.networkSize * density.factor) : Infinity;
+      let settled = false;
       const out: Candidate[] = [];
       const perGroup = maxPerGroup === Infinity ? undefined : new Map<string, number>();
       for (const c of shortlist) {
@@ -185,7 +189,11 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
           perGroup.set(group, n + 1);
         }
         out.push(c);
-        if (out.length === window) break;
+        if (density && !settled && out.length >= k && fractionOf(c) >= settledAt) {
+          settled = true;
+          window = Math.min(window, Math.max(out.length, clusterSize(out.map(fractionOf), density) + k));
+        }
+        if (out.length >= window) break;
       }
       clusterOfLast = density ? clusterSize(out.map(fractionOf), density) : 0;
       return out.slice(0, clusterOfLast + k);
