@@ -139,7 +139,6 @@ export class DrogulusNode {
   private readonly profile: Readonly<Record<string, string>> | undefined;
   private maintenanceTimer: TimerHandle | undefined;
   private maintenance: Promise<MaintenanceReport> | undefined;
-  private sizeEstimate: { readonly atMs: number; readonly value: number | undefined } | undefined;
   private running = false;
 
   constructor(deps: NodeDeps) {
@@ -537,12 +536,8 @@ export class DrogulusNode {
   densityCheck(): DensityCheck | undefined {
     const { densityCheckFactor: factor, densityCheckMinCluster: minCluster, densityCheckMaxCluster: maxCluster, k } = this.options;
     if (!(factor > 0)) return undefined;
-    // Every Store asks (isAmongClosest): the estimate is kept for a second of our clock.
-    const now = this.clock.now();
-    if (this.sizeEstimate === undefined || now - this.sizeEstimate.atMs >= 1000 || now < this.sizeEstimate.atMs) {
-      this.sizeEstimate = { atMs: now, value: estimateNetworkSize(this.nodeId, this.table.closest(this.nodeId, k).map((c) => c.id), k) };
-    }
-    const networkSize = this.sizeEstimate.value;
+    // Computed afresh each time (one sort of the table): a kept estimate would go stale as the table grows.
+    const networkSize = estimateNetworkSize(this.nodeId, this.table.closest(this.nodeId, k).map((c) => c.id), k);
     return networkSize === undefined ? undefined : { networkSize, factor, minCluster, maxCluster };
   }
 

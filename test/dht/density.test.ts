@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterSize, type DensityCheck, distanceFraction, estimateNetworkSize } from '../../src/dht/density.js';
 import { compareDistance, ID_BYTES, randomIdWithPrefix } from '../../src/routing/distance.js';
 import { SeededRandom } from '../../src/runtime/random.js';
+import { createTestnet } from '../../src/sim/testnet.js';
 
 const randomIds = (count: number, random: SeededRandom): Buffer[] => Array.from({ length: count }, () => Buffer.from(random.bytes(ID_BYTES)));
 const sortedFractions = (ids: readonly Uint8Array[], target: Uint8Array): number[] => ids.map((id) => distanceFraction(id, target)).sort((a, b) => a - b);
@@ -162,4 +163,39 @@ describe('clusterSize', () => {
       { seed: 13, numRuns: 1000 },
     );
   });
+});
+
+describe("a node's density check", () => {
+  it('is off in a network too small to tell (fewer than K contacts), where sets and gets work as before', async () => {
+    const net = await createTestnet(8, { seed: 31 });
+    try {
+      for (const node of net.nodes) expect(node.densityCheck()).toBeUndefined();
+      const report = await net.run(net.nodes[0].set('tiny', Buffer.from('few nodes')));
+      expect(report.attempted).toBe(8);
+      expect(report.stored).toBe(8);
+      const found = await net.run(net.nodes[5].retrieve(report.item.key, { fresh: true }));
+      expect(found.item?.signature).toEqual(report.item.signature);
+    } finally {
+      await net.stop();
+    }
+  }, 60_000);
+
+  it('estimates the size of the network it is part of, and leaves the store sets of honest keys at K', async () => {
+    const net = await createTestnet(150, { seed: 32 });
+    try {
+      const estimates = net.nodes.map((n) => n.densityCheck()!.networkSize).sort((a, b) => a - b);
+      expect(estimates[75]).toBeGreaterThan(150 / 1.5);
+      expect(estimates[75]).toBeLessThan(150 * 1.5);
+      let widened = 0;
+      for (let i = 0; i < 20; i++) {
+        const report = await net.run(net.nodes[(i * 7) % 150].set(`honest-${i}`, Buffer.from('value')));
+        expect(report.attempted).toBeGreaterThanOrEqual(20);
+        if (report.attempted > 20) widened++;
+      }
+      // A false alarm only widens a store set; among random ids it is rare.
+      expect(widened).toBeLessThanOrEqual(2);
+    } finally {
+      await net.stop();
+    }
+  }, 120_000);
 });
