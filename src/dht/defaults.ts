@@ -120,6 +120,22 @@ export interface NodeOptions {
    * they answer with each other.
    */
   readonly maxLookupContactsPerNetwork: number;
+  /**
+   * The density check against Sybils ground next to a key (docs/security.md,
+   * "Density of ids near a key"; src/dht/density.ts): when the m closest ids
+   * to a target are this many times denser than the network size the node
+   * estimates from its own neighbourhood allows, they are an anomalous
+   * cluster, and lookups, gets and replicates go on to the K closest ids
+   * beyond it (asking and storing on the cluster as well). 0 turns it off.
+   * At 4 a false alarm among honest ids is rare (a few in a thousand
+   * lookups, and only widens the sets), while Sybils that stay below the
+   * factor leave about K/4 honest ids among the K closest.
+   */
+  readonly densityCheckFactor: number;
+  /** The fewest ids that can form a cluster (a few close ids are common by chance). */
+  readonly densityCheckMinCluster: number;
+  /** The most ids counted as a cluster: what one get may ask beyond the K closest. */
+  readonly densityCheckMaxCluster: number;
 }
 
 export const DEFAULTS: NodeOptions = Object.freeze({
@@ -162,6 +178,9 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   disjointPaths: 1,
   getQuorum: 1,
   maxLookupContactsPerNetwork: 2,
+  densityCheckFactor: 4,
+  densityCheckMinCluster: 6,
+  densityCheckMaxCluster: 100,
 });
 
 /** Merges options over the defaults and checks them once, at the edge. */
@@ -206,6 +225,9 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     disjointPaths: options.disjointPaths ?? DEFAULTS.disjointPaths,
     getQuorum: options.getQuorum ?? DEFAULTS.getQuorum,
     maxLookupContactsPerNetwork: options.maxLookupContactsPerNetwork ?? DEFAULTS.maxLookupContactsPerNetwork,
+    densityCheckFactor: options.densityCheckFactor ?? DEFAULTS.densityCheckFactor,
+    densityCheckMinCluster: options.densityCheckMinCluster ?? DEFAULTS.densityCheckMinCluster,
+    densityCheckMaxCluster: options.densityCheckMaxCluster ?? DEFAULTS.densityCheckMaxCluster,
   };
   const positive: Array<keyof NodeOptions> = [
     'k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes',
@@ -219,7 +241,10 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
   if (!Number.isInteger(merged.k) || !Number.isInteger(merged.alpha)) throw new RangeError('options k and alpha must be integers');
   if (!Number.isInteger(merged.disjointPaths) || !Number.isInteger(merged.getQuorum)) throw new RangeError('options disjointPaths and getQuorum must be integers');
   if (!Number.isInteger(merged.difficulty) || merged.difficulty < 0 || merged.difficulty > MAX_DIFFICULTY) throw new RangeError(`option difficulty must be an integer from 0 to ${MAX_DIFFICULTY}`);
-  for (const name of ['padRequestsToBytes', 'padPingsToBytes', 'maxStoredBytes', 'maxItemsPerPublisher', 'maxBytesPerPublisher'] as const) {
+  for (const name of ['densityCheckMinCluster', 'densityCheckMaxCluster'] as const) {
+    if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`option ${name} must be an integer of at least 1, got ${String(merged[name])}`);
+  }
+  for (const name of ['padRequestsToBytes', 'padPingsToBytes', 'maxStoredBytes', 'maxItemsPerPublisher', 'maxBytesPerPublisher', 'densityCheckFactor'] as const) {
     if (!(merged[name] >= 0)) throw new RangeError(`option ${name} must be zero or more, got ${String(merged[name])}`);
   }
   return Object.freeze(merged);

@@ -6,10 +6,12 @@
  * colluders met on one path, cannot steer the others. A FindValue gathers
  * valid copies over all paths until it holds `quorum` of them (or every path
  * ends) and answers with the newest. The result is the union: the K closest
- * nodes any path heard from, every copy, requests summed.
+ * nodes any path heard from (and an anomalous cluster in front of them, with
+ * a density check), every copy, requests summed.
  */
 import { compareItemVersions } from '../protocol/item.js';
 import { compareDistance } from '../routing/distance.js';
+import { clusterSize, distanceFraction } from './density.js';
 import { type Copy, lookup, type LookupDeps, type LookupParams, type LookupResult } from './lookup.js';
 
 export interface DisjointLookupParams extends Omit<LookupParams, 'claim' | 'collect' | 'shouldStop'> {
@@ -53,7 +55,7 @@ export const disjointLookup = async (deps: LookupDeps, params: DisjointLookupPar
   const answered = results.flatMap((r) => r.closest).sort((a, b) => compareDistance(a.id, b.id, target));
   // The union obeys the lookups' diversity too: each path may bring maxPerGroup of one network.
   const perGroup = new Map<string, number>();
-  const closest = answered
+  const diverse = answered
     .filter((c) => {
       if (!params.groupOf || params.maxPerGroup === undefined) return true;
       const group = params.groupOf(c);
@@ -61,16 +63,20 @@ export const disjointLookup = async (deps: LookupDeps, params: DisjointLookupPar
       perGroup.set(group, n + 1);
       return n < params.maxPerGroup;
     })
-    .slice(0, k);
+    .slice(0, k + (params.density?.maxCluster ?? 0));
+  // And the density check: an anomalous cluster next to the target comes on top of the K closest beyond it.
+  const cluster = params.density ? clusterSize(diverse.map((c) => distanceFraction(c.id, target)), params.density) : 0;
+  const closest = diverse.slice(0, cluster + k);
   const newest = copies.reduce<Copy | undefined>((best, c) => (best === undefined || compareItemVersions(c.item, best.item) > 0 ? c : best), undefined);
   const sources = new Set(copies.map((c) => c.source.idHex));
   return {
     target,
     closest,
+    cluster,
     item: newest?.item,
     itemSource: newest?.source,
     copies,
-    cacheCandidate: newest ? closest.find((c) => !sources.has(c.idHex)) : undefined,
+    cacheCandidate: newest ? (closest.slice(cluster).find((c) => !sources.has(c.idHex)) ?? closest.find((c) => !sources.has(c.idHex))) : undefined,
     rounds: newest ? newest.source.depth : results.reduce((max, r) => Math.max(max, r.rounds), 0),
     requests: results.reduce((sum, r) => sum + r.requests, 0),
     failures: results.reduce((sum, r) => sum + r.failures, 0),

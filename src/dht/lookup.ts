@@ -9,7 +9,9 @@
  * Hooks for S/Kademlia (section 4.4): at most `maxPerGroup` candidates of one
  * network count among the K closest, a path asks only candidates it may
  * `claim` (disjoint paths, see disjoint-lookup.ts), and a FindValue may
- * `collect` several copies instead of ending at the first.
+ * `collect` several copies instead of ending at the first. With a `density`
+ * check, an anomalous cluster of ids next to the target (density.ts) does not
+ * count towards the K: the lookup asks the cluster and the K closest beyond it.
  */
 import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { nodeIdOf } from '../crypto/identity.js';
@@ -17,6 +19,7 @@ import { checkItem, compareItemVersions, type Item } from '../protocol/item.js';
 import type { Reply, WireContact } from '../protocol/messages.js';
 import { commonPrefixLength, compareDistance } from '../routing/distance.js';
 import type { Clock } from '../runtime/clock.js';
+import { clusterSize, type DensityCheck, distanceFraction } from './density.js';
 
 export type LookupKind = 'node' | 'value';
 
@@ -48,8 +51,10 @@ export type LookupEvent =
 
 export interface LookupResult {
   readonly target: Buffer;
-  /** Peers that answered, closest first, at most K. */
+  /** Peers that answered, closest first: at most K, plus the anomalous cluster in front of them when there is one. */
   readonly closest: Candidate[];
+  /** How many of `closest` (the first ones) are an anomalous cluster of ids next to the target; 0 without a density check. */
+  readonly cluster: number;
   /** The newest valid copy found. */
   readonly item: Item | undefined;
   readonly itemSource: Candidate | undefined;
@@ -97,6 +102,8 @@ export interface LookupParams {
   readonly collect?: boolean;
   /** Checked after each answer: true ends the lookup at once (a quorum of copies, across paths). */
   readonly shouldStop?: () => boolean;
+  /** Ids much denser next to the target than the network size allows are a cluster, asked on top of the K closest beyond it. */
+  readonly density?: DensityCheck;
 }
 
 const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
@@ -153,8 +160,24 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     };
 
     const maxPerGroup = params.groupOf ? (params.maxPerGroup ?? Infinity) : Infinity;
-    /** The K closest candidates in `states` (by default, all that have not failed nor been skipped), at most maxPerGroup of one network. */
+    const density = params.density;
+    const fractions = new Map<Candidate, number>();
+    const fractionOf = (c: Candidate): number => {
+      let f = fractions.get(c);
+      if (f === undefined) fractions.set(c, (f = distanceFraction(c.id, target)));
+      return f;
+    };
+    let clusterOfLast = 0;
+    /**
+     * The K closest candidates in `states` (by default, all that have not failed nor been skipped), at most
+     * maxPerGroup of one network; with a density check, an anomalous cluster in front of them as well.
+     */
     const liveClosest = (states?: ReadonlySet<Candidate['state']>): Candidate[] => {
+      let window = density ? k + density.maxCluster : k;
+      // Past K, once a candidate lies maxCluster/(N̂·factor) away no later rank can be flagged: the
+      // cluster is known, and the scan needs only the K beyond it (most lookups stop near K).
+      const settledAt = density ? density.maxCluster / (density.networkSize * density.factor) : Infinity;
+      let settled = false;
       const out: Candidate[] = [];
       const perGroup = maxPerGroup === Infinity ? undefined : new Map<string, number>();
       for (const c of shortlist) {
@@ -166,9 +189,14 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
           perGroup.set(group, n + 1);
         }
         out.push(c);
-        if (out.length === k) break;
+        if (density && !settled && out.length >= k && fractionOf(c) >= settledAt) {
+          settled = true;
+          window = Math.min(window, Math.max(out.length, clusterSize(out.map(fractionOf), density) + k));
+        }
+        if (out.length >= window) break;
       }
-      return out;
+      clusterOfLast = density ? clusterSize(out.map(fractionOf), density) : 0;
+      return out.slice(0, clusterOfLast + k);
     };
 
     const copies: Copy[] = [];
@@ -182,11 +210,13 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       const newest = copies.reduce<Copy | undefined>((best, c) => (best === undefined || compareItemVersions(c.item, best.item) > 0 ? c : best), undefined);
       // The result obeys the same diversity: a network's extra nodes that answered early do not make up the K.
       const closest = liveClosest(ANSWERED);
+      const cluster = clusterOfLast;
       const sources = new Set(copies.map((c) => c.source));
-      const cacheCandidate = newest ? closest.find((c) => !sources.has(c)) : undefined;
+      // Cached where the next get will look: beyond the cluster first, whose members may be the ones that hid the value.
+      const cacheCandidate = newest ? (closest.slice(cluster).find((c) => !sources.has(c)) ?? closest.find((c) => !sources.has(c))) : undefined;
       const itemSource = newest?.source;
       const rounds = itemSource ? itemSource.depth : closest.reduce((max, c) => Math.max(max, c.depth), 0);
-      resolve({ target, closest, item: newest?.item, itemSource, copies, cacheCandidate, rounds, requests, failures, timedOut, listenerErrors });
+      resolve({ target, closest, cluster, item: newest?.item, itemSource, copies, cacheCandidate, rounds, requests, failures, timedOut, listenerErrors });
     };
 
     const onAbort = (): void => {

@@ -31,6 +31,7 @@ import { handleFindNode } from './handlers/find-node.js';
 import { handleFindValue } from './handlers/find-value.js';
 import { handlePing } from './handlers/ping.js';
 import { acceptItem, handleStore, type StoreOutcome } from './handlers/store.js';
+import { clusterSize, type DensityCheck, distanceFraction, estimateNetworkSize } from './density.js';
 import { disjointLookup } from './disjoint-lookup.js';
 import { type Candidate, lookup, type LookupDeps, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
 import { runMaintenance, type MaintenanceReport } from './maintenance.js';
@@ -502,10 +503,11 @@ export class DrogulusNode {
       onForgedValue: (peer, code) => this.blacklist(peer.publicKey, `served a forged value (code ${code})`),
       query: (peer, queryKind, key, signal) => this.query(peer, queryKind, key, signal),
     };
+    const density = this.densityCheck();
     const params = {
       target: targetId,
       kind,
-      seeds: this.table.closest(targetId, this.options.k),
+      seeds: this.lookupSeeds(targetId, density),
       k: this.options.k,
       alpha: this.options.alpha,
       timeoutMs: this.options.lookupTimeoutMs,
@@ -513,6 +515,7 @@ export class DrogulusNode {
       onEvent: options.onEvent,
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
+      density,
     };
     const startedMs = this.clock.now();
     const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, params);
@@ -523,6 +526,27 @@ export class DrogulusNode {
       );
     }
     return running;
+  }
+
+  /**
+   * The density check for our lookups (src/dht/density.ts): the network size
+   * estimated from the K contacts closest to our own id; none when it is off
+   * or our table holds fewer than K contacts (a network too small to tell).
+   */
+  densityCheck(): DensityCheck | undefined {
+    const { densityCheckFactor: factor, densityCheckMinCluster: minCluster, densityCheckMaxCluster: maxCluster, k } = this.options;
+    if (!(factor > 0)) return undefined;
+    // Computed afresh each time (one sort of the table): a kept estimate would go stale as the table grows.
+    const networkSize = estimateNetworkSize(this.nodeId, this.table.closest(this.nodeId, k).map((c) => c.id), k);
+    return networkSize === undefined ? undefined : { networkSize, factor, minCluster, maxCluster };
+  }
+
+  /** A lookup starts from the K closest contacts we know, and from an anomalous cluster in front of them as well. */
+  private lookupSeeds(target: Buffer, density: DensityCheck | undefined): ReturnType<RoutingTable['closest']> {
+    const { k } = this.options;
+    if (!density) return this.table.closest(target, k);
+    const known = this.table.closest(target, k + density.maxCluster);
+    return known.slice(0, clusterSize(known.map((c) => distanceFraction(c.id, target)), density) + k);
   }
 
   /**
@@ -566,9 +590,11 @@ export class DrogulusNode {
     if (problem) throw new ItemRefusedError(problem.code, problem.message);
     const count = Math.min(duplicate, this.options.k);
     const found = await this.lookup(item.key, 'node', options);
-    const closest = found.closest.slice(0, count);
-    const selfIsReplica = closest.length < count || compareDistance(this.nodeId, closest[count - 1].id, item.key) < 0;
-    const remote = selfIsReplica ? closest.slice(0, count - 1) : closest;
+    // An anomalous cluster next to the key (density.ts) is stored on as well, but does not count towards the `count` closest.
+    const total = found.cluster + count;
+    const closest = found.closest.slice(0, total);
+    const selfIsReplica = closest.length < total || compareDistance(this.nodeId, closest[total - 1].id, item.key) < 0;
+    const remote = selfIsReplica ? closest.slice(0, total - 1) : closest;
     const replicas: ReplicaOutcome[] = [];
     const record = (outcome: ReplicaOutcome): void => {
       replicas.push(outcome);
@@ -683,7 +709,8 @@ export class DrogulusNode {
 
   /** True when we are among the K closest nodes we know to `key`: our copy is a replica, not a cache. */
   isAmongClosest(key: Uint8Array): boolean {
-    const closest = this.table.closest(key, this.options.k);
+    // Among the K closest beyond an anomalous cluster next to the key, as replicate counts them.
+    const closest = this.lookupSeeds(Buffer.from(key), this.densityCheck());
     return closest.length < this.options.k || compareDistance(this.nodeId, closest[closest.length - 1].id, key) < 0;
   }
 

@@ -64,6 +64,18 @@ describe('the attack simulation', () => {
     expect(report.gets.success).toBeGreaterThanOrEqual(0.95);
   }, 120_000);
 
+  it('finds an item surrounded by 20 Sybils from 20 /24 networks, past their cluster, and never returns a forged copy', async () => {
+    for (const sybilBehaviour of ['collude', 'forge'] as const) {
+      const report = await runAttackSimulation({ nodes: 100, items: 2, seed: 12, malicious: 0, attack: 'sybil', sybilNetworks: 20, sybilBehaviour, disjoint: 4, getsPerItem: 10 });
+      expect(report.details.sybils_among_closest_mean).toBeGreaterThanOrEqual(18);
+      expect(report.gets.forged_returned).toBe(0);
+      expect(report.baseline!.forged_returned).toBe(0);
+      expect(report.gets.success).toBeGreaterThanOrEqual(0.95);
+      expect(report.baseline!.success).toBeGreaterThanOrEqual(0.95);
+      expect(report.details.honest_copies_mean).toBeGreaterThanOrEqual(15);
+    }
+  }, 180_000);
+
   it('refuses an unknown attack or a malicious fraction outside [0, 1)', async () => {
     await expect(runAttackSimulation({ nodes: 5, items: 1, seed: 1, malicious: 0.1, attack: 'nonsense' as 'drop' })).rejects.toThrow(/unknown attack/);
     await expect(runAttackSimulation({ nodes: 5, items: 1, seed: 1, malicious: 1, attack: 'drop' })).rejects.toThrow(/fraction/);

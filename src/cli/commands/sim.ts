@@ -8,6 +8,8 @@ import { cdfChart, lineChart } from '../../sim/charts.js';
 import { useHeapKeyMemory } from '../../sim/key-memory.js';
 import { type ChurnName, DEFAULT_BUILD_MINUTES, type LatencyModelName, simulate, type SimulationParams, type SimulationReport } from '../../sim/simulator.js';
 import { parseInteger } from '../common.js';
+import { parseDisjoint, parseMalicious, runAttackCommand, wantsAttack } from './sim-attack.js';
+import { type AttackName, ATTACKS } from '../../sim/attack-simulation.js';
 
 interface SimOptions {
   nodes: number;
@@ -25,6 +27,11 @@ interface SimOptions {
   sweep?: number[];
   out?: string;
   json?: boolean;
+  // The attack simulation (sim-attack.ts):
+  attack?: AttackName;
+  malicious?: number;
+  disjoint?: number;
+  sybilNetworks?: number;
 }
 
 const parseFraction = (name: string, max: number) => (text: string): number => {
@@ -79,7 +86,12 @@ export const registerSim = (program: Command): void => {
     .option('--sweep <minutes,...>', 'also run churn at each of these session medians (same nodes, items, hours) and chart get success against churn', parseList('--sweep'))
     .option('--out <dir>', 'write report.json and SVG charts to this directory')
     .option('--json', 'write the report as one JSON object')
+    .addOption(new Option('--attack <kind>', 'run the attack simulation instead (docs/security.md): what the malicious nodes do').choices([...ATTACKS]))
+    .option('--malicious <fraction>', 'attack simulation: fraction of the nodes that turn malicious, in [0, 1)', parseMalicious)
+    .option('--disjoint <d>', 'attack simulation: disjoint paths per get (1 = plain Kademlia; the report adds a d = 1 baseline)', parseDisjoint)
+    .option('--sybil-networks <n>', 'attack simulation, sybil: how many /24 networks the 20 Sybils per key come from', parseInteger('--sybil-networks', 1, 250))
     .action(async (opts: SimOptions) => {
+      if (wantsAttack(opts)) return runAttackCommand(opts);
       // Thousands of identities in one process: see key-memory.ts.
       useHeapKeyMemory();
       const source = sourceFingerprint();
