@@ -101,6 +101,9 @@ export interface LookupParams {
 
 const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
 
+/** The reason a finished lookup aborts its requests with. */
+const LOOKUP_FINISHED = Object.freeze({ reason: 'the lookup has finished' });
+
 export class AbortError extends Error {
   constructor(message = 'the operation was aborted') {
     super(message);
@@ -112,6 +115,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
   new Promise<LookupResult>((resolve, reject) => {
     const { target, kind, k, alpha } = params;
     const seen = new Map<string, Candidate>();
+    const seenKeys = new Set<string>();
     const shortlist: Candidate[] = []; // every candidate seen, closest first
     const inner = new AbortController();
     let inFlight = 0;
@@ -142,6 +146,10 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     };
 
     const consider = (info: Omit<Candidate, 'depth' | 'state' | 'id' | 'idHex'> & { id?: Buffer; idHex?: string }, depth: number): boolean => {
+      // The same contacts come back in answer after answer: a key seen before costs no hash.
+      const keySeen = Buffer.from(info.publicKey.buffer, info.publicKey.byteOffset, info.publicKey.length).toString('latin1');
+      if (seenKeys.has(keySeen)) return false;
+      seenKeys.add(keySeen);
       const id = info.id ?? nodeIdOf(info.publicKey);
       const idHex = info.idHex ?? toHex(id);
       if (seen.has(idHex) || bytesEqual(id, deps.ownId) || deps.isBlacklisted(id)) return false;
@@ -178,7 +186,8 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       finished = true;
       deps.clock.clearTimeout(timer);
       params.signal?.removeEventListener('abort', onAbort);
-      inner.abort();
+      // Cancels the requests still in flight; a constant reason spares a DOMException per lookup.
+      if (inFlight > 0) inner.abort(LOOKUP_FINISHED);
       const newest = copies.reduce<Copy | undefined>((best, c) => (best === undefined || compareItemVersions(c.item, best.item) > 0 ? c : best), undefined);
       // The result obeys the same diversity: a network's extra nodes that answered early do not make up the K.
       const closest = liveClosest(ANSWERED);

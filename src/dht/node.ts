@@ -401,11 +401,11 @@ export class DrogulusNode {
       return undefined;
     }
     if (fitted.shrunk) this.stats.repliesShrunk[body.type] = (this.stats.repliesShrunk[body.type] ?? 0) + 1;
-    this.sendBytes(to, { ...fitted.body, ...envelope } as Message, fitted.bytes);
+    this.sendBytes(to, fitted.body, fitted.bytes);
     return fitted.bytes.length;
   }
 
-  private sendBytes(to: Address, message: Message, bytes: Uint8Array): void {
+  private sendBytes(to: Address, message: Pick<Message, 'type'>, bytes: Uint8Array): void {
     this.stats.countOut(message.type, bytes.length);
     try {
       this.transport.send(to, bytes);
@@ -459,11 +459,10 @@ export class DrogulusNode {
     this.proofs.proved(reply.responderId, reply.responder);
     if (this.table.isBlacklisted(reply.responderId)) return;
     const before = this.table.get(reply.responderId);
-    const outcome = this.table.add(reply.responder, this.clock.now(), reply.rttMs);
-    const idHex = toHex(reply.responderId);
+    const outcome = this.table.add({ ...reply.responder, id: reply.responderId }, this.clock.now(), reply.rttMs);
     const { host, port } = reply.responder;
-    if (outcome === 'added') this.emit({ type: 'contact-added', idHex, host, port });
-    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex, host, port });
+    if (outcome === 'added') this.emit({ type: 'contact-added', idHex: toHex(reply.responderId), host, port });
+    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex: toHex(reply.responderId), host, port });
   }
 
   private failed(id: Uint8Array, address: Address): void {
