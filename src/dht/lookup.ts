@@ -97,6 +97,15 @@ export interface LookupParams {
   readonly collect?: boolean;
   /** Checked after each answer: true ends the lookup at once (a quorum of copies, across paths). */
   readonly shouldStop?: () => boolean;
+  /**
+   * FindValue (not collecting): ask one peer first, and open up to alpha
+   * requests only once it has answered without the value, failed, or kept
+   * us waiting this long (ms, per peer asked). The closest peer we know
+   * usually holds the value, and every parallel request a found value
+   * leaves in flight is a wasted request, reply and seal at both ends.
+   * Undefined: alpha requests from the start.
+   */
+  readonly hedgeMs?: (peer: Candidate) => number;
 }
 
 const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
@@ -123,6 +132,14 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     let failures = 0;
     let finished = false;
     let announced: Candidate | undefined;
+    // While true, one request at a time (see hedgeMs); the first answer, failure or hedge timer ends it.
+    let single = kind === 'value' && !params.collect && params.hedgeMs !== undefined;
+    let hedgeTimer: ReturnType<Clock['setTimeout']> | undefined;
+    const openUp = (): void => {
+      single = false;
+      if (hedgeTimer !== undefined) deps.clock.clearTimeout(hedgeTimer);
+      hedgeTimer = undefined;
+    };
     // A listener is the caller's code (a WebSocket, a progress bar): its
     // failure must not break the lookup.
     const emit = (event: LookupEvent): void => {
@@ -185,6 +202,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       finished = true;
       deps.clock.clearTimeout(timer);
+      openUp();
       params.signal?.removeEventListener('abort', onAbort);
       // Cancels the requests still in flight; a constant reason spares a DOMException per lookup.
       if (inFlight > 0) inner.abort(LOOKUP_FINISHED);
@@ -202,6 +220,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       finished = true;
       deps.clock.clearTimeout(timer);
+      openUp();
       inner.abort();
       reject(new AbortError('the lookup was aborted'));
     };
@@ -258,7 +277,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       }
       for (;;) {
         if (finished) return;
-        if (inFlight >= alpha) break;
+        if (inFlight >= (single ? 1 : alpha)) break;
         const c = best.find((x) => x.state === 'new');
         if (!c) break;
         // A candidate another path holds is skipped, which lets the next closest into the K.
@@ -272,16 +291,26 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
         requests++;
         emit({ type: 'asked', peer: c });
         if (finished) return;
+        if (single) {
+          hedgeTimer = deps.clock.setTimeout(() => {
+            hedgeTimer = undefined;
+            if (finished || !single) return;
+            single = false;
+            step();
+          }, params.hedgeMs!(c));
+        }
         deps.query(c, kind, target, inner.signal).then(
           (reply) => {
             inFlight--;
             if (finished) return;
+            openUp();
             handleReply(c, reply);
             step();
           },
           (error: Error) => {
             inFlight--;
             if (finished) return;
+            openUp();
             c.state = 'failed';
             failures++;
             emit({ type: 'failed', peer: c, reason: error.message });

@@ -111,6 +111,9 @@ export interface SetOptions extends ReplicateOptions {
 
 export const SELF = 'self';
 
+/** The shortest wait for a FindValue's first peer alone: a scheduling hiccup is not a lost reply. */
+const MIN_HEDGE_MS = 20;
+
 export class DrogulusNode {
   readonly identity: Identity;
   readonly options: NodeOptions;
@@ -512,6 +515,7 @@ export class DrogulusNode {
       onEvent: options.onEvent,
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
+      hedgeMs: this.options.valueHedgeMs > 0 ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
     };
     const startedMs = this.clock.now();
     const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, params);
@@ -522,6 +526,13 @@ export class DrogulusNode {
       );
     }
     return running;
+  }
+
+  /** How long a FindValue waits for its first peer alone (see valueHedgeMs): RTT-adaptive, capped. */
+  private hedgeFor(peer: Candidate): number {
+    const rttMs = this.table.get(peer.id)?.rttMs;
+    const cap = this.options.valueHedgeMs;
+    return rttMs === undefined ? cap : Math.min(cap, Math.max(MIN_HEDGE_MS, 2 * rttMs));
   }
 
   /**
