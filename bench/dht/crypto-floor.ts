@@ -10,6 +10,7 @@
  * Everything above the floor is overhead: encoding, hashing, routing,
  * allocation, timers, sockets.
  */
+import dgram from 'node:dgram';
 import sodium from 'sodium-native';
 import type { PhaseResult } from './phase.js';
 
@@ -41,6 +42,13 @@ export interface CryptoFloor extends CryptoCounts {
   readonly cpuMsPerOp: number;
   /** CPU per operation ÷ floor: 1 would be nothing but cryptography. */
   readonly ratio: number;
+  /** Messages (one datagram each) per operation. */
+  readonly messagesPerOp?: number;
+  /** CPU of one loopback datagram, sent by one node:dgram socket and received by another, in µs. */
+  readonly datagramUs?: number;
+  /** The floor plus messages × datagram cost: cryptography and the system calls no design on UDP avoids. */
+  readonly floorWithDatagramsMsPerOp?: number;
+  readonly ratioWithDatagrams?: number;
 }
 
 const ROUNDS = 5;
@@ -114,8 +122,60 @@ export const cryptoCounts = (phase: PhaseResult): CryptoCounts => {
   };
 };
 
-export const cryptoFloor = (phase: PhaseResult, cost: CryptoCost): CryptoFloor => {
+export const cryptoFloor = (phase: PhaseResult, cost: CryptoCost, datagramUs?: number): CryptoFloor => {
   const counts = cryptoCounts(phase);
   const floorMsPerOp = (counts.signsPerOp * cost.signUs + counts.verifiesPerOp * cost.verifyUs + counts.macsPerOp * cost.macUs + counts.keyAgreementsPerOp * cost.agreeUs) / 1000;
-  return { ...counts, cost, floorMsPerOp, cpuMsPerOp: phase.cpuMsPerOp, ratio: phase.cpuMsPerOp / floorMsPerOp };
+  const base = { ...counts, cost, floorMsPerOp, cpuMsPerOp: phase.cpuMsPerOp, ratio: phase.cpuMsPerOp / floorMsPerOp };
+  if (datagramUs === undefined) return base;
+  const messagesPerOp = phase.totals.messages / phase.completed;
+  const floorWithDatagramsMsPerOp = floorMsPerOp + (messagesPerOp * datagramUs) / 1000;
+  return { ...base, messagesPerOp, datagramUs, floorWithDatagramsMsPerOp, ratioWithDatagrams: phase.cpuMsPerOp / floorWithDatagramsMsPerOp };
+};
+
+/**
+ * CPU per loopback datagram of `bytes` bytes, in µs: sent by one node:dgram
+ * socket on 127.0.0.1 and received by another in the same process, in
+ * batches of 32 (each awaited), the fastest of a few rounds timed by
+ * process CPU time. This is what every message of every system here pays
+ * in system calls and event-loop work before any protocol code runs.
+ */
+export const measureDatagramUs = async (bytes: number, samples = 2000): Promise<number> => {
+  const receiver = dgram.createSocket('udp4');
+  const sender = dgram.createSocket('udp4');
+  try {
+    await new Promise<void>((resolve) => receiver.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', () => resolve()));
+    const port = receiver.address().port;
+    const payload = Buffer.alloc(Math.max(1, Math.round(bytes)), 7);
+    let received = 0;
+    let wake: (() => void) | undefined;
+    let waitingFor = 0;
+    receiver.on('message', () => {
+      received++;
+      if (wake && received >= waitingFor) wake();
+    });
+    const batch = async (n: number): Promise<void> => {
+      waitingFor = received + n;
+      const arrived = new Promise<void>((resolve) => (wake = resolve));
+      for (let i = 0; i < n; i++) sender.send(payload, port, '127.0.0.1');
+      // A lost datagram must not hang the benchmark.
+      await Promise.race([arrived, new Promise<void>((resolve) => setTimeout(resolve, 200))]);
+      wake = undefined;
+    };
+    await batch(64); // warm-up
+    let best = Infinity;
+    const perRound = Math.max(32, Math.ceil(samples / ROUNDS));
+    for (let round = 0; round < ROUNDS; round++) {
+      const before = process.cpuUsage();
+      const start = received;
+      for (let sent = 0; sent < perRound; sent += 32) await batch(32);
+      const used = process.cpuUsage(before);
+      const got = received - start;
+      if (got > 0) best = Math.min(best, (used.user + used.system) / got);
+    }
+    return Math.round(best * 100) / 100;
+  } finally {
+    sender.close();
+    receiver.close();
+  }
 };

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { SeededRandom } from '../../src/runtime/random.js';
-import { cryptoCounts, type CryptoFloor, cryptoFloor, measureCrypto } from './crypto-floor.js';
+import { cryptoCounts, type CryptoFloor, cryptoFloor, measureCrypto, measureDatagramUs } from './crypto-floor.js';
 import { type PhaseResult, runPhase } from './phase.js';
 import { type ProfileSummary, startProfile, summariseProfile } from './profile.js';
 import type { BenchSystem, Deployment, PutOutcome } from './system.js';
@@ -162,8 +162,11 @@ export const runWorkload = async (system: BenchSystem, options: WorkloadOptions)
     if (system.name === 'drogulus') {
       const get = gets[system.getModes[0]];
       // Priced at the phase's mean message size (the hashing in Ed25519 and the MAC grow with it).
-      const priced = (p: PhaseResult): CryptoFloor => cryptoFloor(p, measureCrypto(cryptoCounts(p).meanMessageBytes));
-      floor = { put: priced(put), get: priced(get.concurrent), getSequential: priced(get.sequential) };
+      const priced = async (p: PhaseResult): Promise<CryptoFloor> => {
+        const bytes = cryptoCounts(p).meanMessageBytes;
+        return cryptoFloor(p, measureCrypto(bytes), await measureDatagramUs(bytes));
+      };
+      floor = { put: await priced(put), get: await priced(get.concurrent), getSequential: await priced(get.sequential) };
     }
     return {
       system: system.name,

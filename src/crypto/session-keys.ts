@@ -7,7 +7,7 @@
  * cannot be checked, or replayed, anywhere else.
  */
 import sodium from 'sodium-native';
-import { asBuffer, toHex } from './bytes.js';
+import { asBuffer } from './bytes.js';
 import type { Identity } from './identity.js';
 
 export const MAC_BYTES = 32;
@@ -27,26 +27,27 @@ export class SessionKeys {
 
   /** The key shared with `peerPublicKey`, or undefined for an unusable key. */
   keyFor(peerPublicKey: Uint8Array): Buffer | undefined {
-    const keyHex = toHex(peerPublicKey);
-    const cached = this.keys.get(keyHex);
+    // latin1: one character per byte, half the length of hex, and as exact a key.
+    const mapKey = asBuffer(peerPublicKey).toString('latin1');
+    const cached = this.keys.get(mapKey);
     if (cached !== undefined) {
       // Refresh its place in the LRU order.
-      this.keys.delete(keyHex);
-      this.keys.set(keyHex, cached);
+      this.keys.delete(mapKey);
+      this.keys.set(mapKey, cached);
       return cached ?? undefined;
     }
     const derived = this.identity.agree(peerPublicKey) ?? null;
     this.derivations++;
-    this.keys.set(keyHex, derived);
+    this.keys.set(mapKey, derived);
     if (this.keys.size > this.capacity) this.keys.delete(this.keys.keys().next().value!);
     return derived ?? undefined;
   }
 }
 
 /** BLAKE2b-256 keyed with a session key over the concatenation of `parts`. */
-export const computeMac = (key: Uint8Array, parts: readonly Uint8Array[]): Buffer => {
-  const out = Buffer.alloc(MAC_BYTES);
-  sodium.crypto_generichash(out, Buffer.concat(parts.map(asBuffer)), asBuffer(key));
+export const computeMac = (key: Uint8Array, parts: readonly Uint8Array[], out: Buffer = Buffer.allocUnsafe(MAC_BYTES)): Buffer => {
+  // The batch call hashes the parts in order, without copying them together first.
+  sodium.crypto_generichash_batch(out, parts.map(asBuffer), asBuffer(key));
   return out;
 };
 

@@ -6,14 +6,15 @@
  * which requests we saw lately, so that a replay from the sender's own
  * address draws nothing. Bounded, on the injected clock; no I/O.
  */
-import { toHex } from '../crypto/bytes.js';
+import { asBuffer } from '../crypto/bytes.js';
 import { type Address, formatAddress } from '../routing/contact.js';
 import type { Clock } from '../runtime/clock.js';
 import type { NodeOptions } from './defaults.js';
 import { RecentKeys } from './recent-keys.js';
 
 /** A key at an address: what a round trip proves. */
-const peerKey = (id: Uint8Array, address: Address): string => `${toHex(id)}@${formatAddress(address)}`;
+// latin1: one character per byte of the id, half as long as hex to build and to hash, and as exact.
+const peerKey = (id: Uint8Array, address: Address): string => `${asBuffer(id).toString('latin1')}@${formatAddress(address)}`;
 
 type Options = Pick<NodeOptions, 'maxProvenAddresses' | 'provenAddressTtlMs' | 'maxRecentRequests' | 'replayWindowMs' | 'rpcTimeoutMs'>;
 
@@ -32,22 +33,34 @@ export class AddressProofs {
     this.recentRequests = new RecentKeys(options.maxRecentRequests, options.replayWindowMs);
   }
 
+  /** The last key made, for the same id and address objects: one request asks for it three or four times. */
+  private lastKey: { id: Uint8Array; address: Address; host: string; port: number; key: string } | undefined;
+
+  private keyOf(id: Uint8Array, address: Address): string {
+    const last = this.lastKey;
+    // Ids are never changed in place; the address's fields are compared, as it is a plain object.
+    if (last && last.id === id && last.address === address && last.host === address.host && last.port === address.port) return last.key;
+    const key = peerKey(id, address);
+    this.lastKey = { id, address, host: address.host, port: address.port, key };
+    return key;
+  }
+
   get sizes(): { provenAddresses: number; answeredAddresses: number; recentRequests: number } {
     return { provenAddresses: this.proven.size, answeredAddresses: this.answered.size, recentRequests: this.recentRequests.size };
   }
 
   /** `id` answered a fresh request id of ours sent to `address`. */
   proved(id: Uint8Array, address: Address): void {
-    this.proven.add(peerKey(id, address), this.clock.now());
+    this.proven.add(this.keyOf(id, address), this.clock.now());
   }
 
   isProven(id: Uint8Array, address: Address): boolean {
-    return this.proven.has(peerKey(id, address), this.clock.now());
+    return this.proven.has(this.keyOf(id, address), this.clock.now());
   }
 
   /** True, and remembered, unless this request was seen from this sender at this address within the replay window. */
   firstSight(senderId: Uint8Array, from: Address, requestId: Uint8Array): boolean {
-    const key = `${peerKey(senderId, from)}#${toHex(requestId)}`;
+    const key = `${this.keyOf(senderId, from)}#${asBuffer(requestId).toString('latin1')}`;
     if (this.recentRequests.has(key, this.clock.now())) return false;
     this.recentRequests.add(key, this.clock.now());
     return true;
@@ -55,7 +68,7 @@ export class AddressProofs {
 
   /** We answered a request of `id` at `from`: that peer has now proven our address. Wakes whoever waits for it. */
   answeredRequestOf(id: Uint8Array, from: Address): void {
-    const key = peerKey(id, from);
+    const key = this.keyOf(id, from);
     this.answered.add(key, this.clock.now());
     const waiting = this.waiters.get(key);
     if (!waiting) return;
@@ -65,18 +78,18 @@ export class AddressProofs {
 
   /** True when we answered a request of that peer lately (so it holds our address proven). */
   hasProvenUs(id: Uint8Array, address: Address): boolean {
-    return this.answered.has(peerKey(id, address), this.clock.now());
+    return this.answered.has(this.keyOf(id, address), this.clock.now());
   }
 
   /** The peer says it does not hold our address proven after all. */
   forgetProvenUs(id: Uint8Array, address: Address): void {
-    this.answered.delete(peerKey(id, address));
+    this.answered.delete(this.keyOf(id, address));
   }
 
   /** Resolves once we answer a request of `peer` (its challenge, usually), or after one RPC timeout, or on abort. */
   nextAnswerTo(peer: Address & { readonly id: Uint8Array }, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const key = peerKey(peer.id, peer);
+      const key = this.keyOf(peer.id, peer);
       const waiting = this.waiters.get(key) ?? new Set<() => void>();
       this.waiters.set(key, waiting);
       const done = (): void => {

@@ -7,12 +7,12 @@
  * forever, and at most maxPendingChallenges remembered. Pure bookkeeping on
  * the injected clock: the node sends the Ping.
  */
-import { toHex } from '../crypto/bytes.js';
+import { asBuffer } from '../crypto/bytes.js';
 import type { Address } from '../routing/contact.js';
 import type { RoutingTable } from '../routing/routing-table.js';
 import type { NodeOptions } from './defaults.js';
 
-const challengeKey = (id: Uint8Array, address: Address): string => `${toHex(id)}@${address.host}:${address.port}`;
+const challengeKey = (id: Uint8Array, address: Address): string => `${asBuffer(id).toString('latin1')}@${address.host}:${address.port}`;
 
 export type ChallengeDecision = 'known' | 'not-due' | 'table-full' | 'due';
 

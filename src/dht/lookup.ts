@@ -104,9 +104,21 @@ export interface LookupParams {
   readonly shouldStop?: () => boolean;
   /** Ids much denser next to the target than the network size allows are a cluster, asked on top of the K closest beyond it. */
   readonly density?: DensityCheck;
+  /**
+   * FindValue (not collecting): ask one peer first, and open up to alpha
+   * requests only once it has answered without the value, failed, or kept
+   * us waiting this long (ms, per peer asked). The closest peer we know
+   * usually holds the value, and every parallel request a found value
+   * leaves in flight is a wasted request, reply and seal at both ends.
+   * Undefined: alpha requests from the start.
+   */
+  readonly hedgeMs?: (peer: Candidate) => number;
 }
 
 const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
+
+/** The reason a finished lookup aborts its requests with. */
+const LOOKUP_FINISHED = Object.freeze({ reason: 'the lookup has finished' });
 
 export class AbortError extends Error {
   constructor(message = 'the operation was aborted') {
@@ -119,6 +131,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
   new Promise<LookupResult>((resolve, reject) => {
     const { target, kind, k, alpha } = params;
     const seen = new Map<string, Candidate>();
+    const seenKeys = new Set<string>();
     const shortlist: Candidate[] = []; // every candidate seen, closest first
     const inner = new AbortController();
     let inFlight = 0;
@@ -126,6 +139,14 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     let failures = 0;
     let finished = false;
     let announced: Candidate | undefined;
+    // While true, one request at a time (see hedgeMs); the first answer, failure or hedge timer ends it.
+    let single = kind === 'value' && !params.collect && params.hedgeMs !== undefined;
+    let hedgeTimer: ReturnType<Clock['setTimeout']> | undefined;
+    const openUp = (): void => {
+      single = false;
+      if (hedgeTimer !== undefined) deps.clock.clearTimeout(hedgeTimer);
+      hedgeTimer = undefined;
+    };
     // A listener is the caller's code (a WebSocket, a progress bar): its
     // failure must not break the lookup.
     const emit = (event: LookupEvent): void => {
@@ -149,6 +170,10 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     };
 
     const consider = (info: Omit<Candidate, 'depth' | 'state' | 'id' | 'idHex'> & { id?: Buffer; idHex?: string }, depth: number): boolean => {
+      // The same contacts come back in answer after answer: a key seen before costs no hash.
+      const keySeen = Buffer.from(info.publicKey.buffer, info.publicKey.byteOffset, info.publicKey.length).toString('latin1');
+      if (seenKeys.has(keySeen)) return false;
+      seenKeys.add(keySeen);
       const id = info.id ?? nodeIdOf(info.publicKey);
       const idHex = info.idHex ?? toHex(id);
       if (seen.has(idHex) || bytesEqual(id, deps.ownId) || deps.isBlacklisted(id)) return false;
@@ -205,8 +230,10 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       finished = true;
       deps.clock.clearTimeout(timer);
+      openUp();
       params.signal?.removeEventListener('abort', onAbort);
-      inner.abort();
+      // Cancels the requests still in flight; a constant reason spares a DOMException per lookup.
+      if (inFlight > 0) inner.abort(LOOKUP_FINISHED);
       const newest = copies.reduce<Copy | undefined>((best, c) => (best === undefined || compareItemVersions(c.item, best.item) > 0 ? c : best), undefined);
       // The result obeys the same diversity: a network's extra nodes that answered early do not make up the K.
       const closest = liveClosest(ANSWERED);
@@ -223,6 +250,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       finished = true;
       deps.clock.clearTimeout(timer);
+      openUp();
       inner.abort();
       reject(new AbortError('the lookup was aborted'));
     };
@@ -279,7 +307,7 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       }
       for (;;) {
         if (finished) return;
-        if (inFlight >= alpha) break;
+        if (inFlight >= (single ? 1 : alpha)) break;
         const c = best.find((x) => x.state === 'new');
         if (!c) break;
         // A candidate another path holds is skipped, which lets the next closest into the K.
@@ -293,16 +321,26 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
         requests++;
         emit({ type: 'asked', peer: c });
         if (finished) return;
+        if (single) {
+          hedgeTimer = deps.clock.setTimeout(() => {
+            hedgeTimer = undefined;
+            if (finished || !single) return;
+            single = false;
+            step();
+          }, params.hedgeMs!(c));
+        }
         deps.query(c, kind, target, inner.signal).then(
           (reply) => {
             inFlight--;
             if (finished) return;
+            openUp();
             handleReply(c, reply);
             step();
           },
           (error: Error) => {
             inFlight--;
             if (finished) return;
+            openUp();
             c.state = 'failed';
             failures++;
             emit({ type: 'failed', peer: c, reason: error.message });

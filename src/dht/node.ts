@@ -112,6 +112,9 @@ export interface SetOptions extends ReplicateOptions {
 
 export const SELF = 'self';
 
+/** The shortest wait for a FindValue's first peer alone: a scheduling hiccup is not a lost reply. */
+const MIN_HEDGE_MS = 20;
+
 export class DrogulusNode {
   readonly identity: Identity;
   readonly options: NodeOptions;
@@ -402,11 +405,11 @@ export class DrogulusNode {
       return undefined;
     }
     if (fitted.shrunk) this.stats.repliesShrunk[body.type] = (this.stats.repliesShrunk[body.type] ?? 0) + 1;
-    this.sendBytes(to, { ...fitted.body, ...envelope } as Message, fitted.bytes);
+    this.sendBytes(to, fitted.body, fitted.bytes);
     return fitted.bytes.length;
   }
 
-  private sendBytes(to: Address, message: Message, bytes: Uint8Array): void {
+  private sendBytes(to: Address, message: Pick<Message, 'type'>, bytes: Uint8Array): void {
     this.stats.countOut(message.type, bytes.length);
     try {
       this.transport.send(to, bytes);
@@ -460,11 +463,10 @@ export class DrogulusNode {
     this.proofs.proved(reply.responderId, reply.responder);
     if (this.table.isBlacklisted(reply.responderId)) return;
     const before = this.table.get(reply.responderId);
-    const outcome = this.table.add(reply.responder, this.clock.now(), reply.rttMs);
-    const idHex = toHex(reply.responderId);
+    const outcome = this.table.add({ ...reply.responder, id: reply.responderId }, this.clock.now(), reply.rttMs);
     const { host, port } = reply.responder;
-    if (outcome === 'added') this.emit({ type: 'contact-added', idHex, host, port });
-    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex, host, port });
+    if (outcome === 'added') this.emit({ type: 'contact-added', idHex: toHex(reply.responderId), host, port });
+    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex: toHex(reply.responderId), host, port });
   }
 
   private failed(id: Uint8Array, address: Address): void {
@@ -516,6 +518,7 @@ export class DrogulusNode {
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
       density,
+      hedgeMs: this.options.valueHedgeMs > 0 ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
     };
     const startedMs = this.clock.now();
     const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, params);
@@ -526,6 +529,13 @@ export class DrogulusNode {
       );
     }
     return running;
+  }
+
+  /** How long a FindValue waits for its first peer alone (see valueHedgeMs): RTT-adaptive, capped. */
+  private hedgeFor(peer: Candidate): number {
+    const rttMs = this.table.get(peer.id)?.rttMs;
+    const cap = this.options.valueHedgeMs;
+    return rttMs === undefined ? cap : Math.min(cap, Math.max(MIN_HEDGE_MS, 2 * rttMs));
   }
 
   /**

@@ -5,7 +5,7 @@
  * reply proves the sender's address with a round trip, which is the only way
  * a contact may enter or move in the routing table.
  */
-import { toHex } from '../crypto/bytes.js';
+import { bytesEqual } from '../crypto/bytes.js';
 import type { Identity } from '../crypto/identity.js';
 import { type DecodedMessage, encodeMessage } from '../protocol/codec.js';
 import { type Message, type MessageBody, type Reply, type Request, REQUEST_ID_BYTES } from '../protocol/messages.js';
@@ -24,6 +24,24 @@ export class RpcFailure extends Error {
   }
 }
 
+/**
+ * An RpcFailure without a stack trace: failures are routine (every request a
+ * finished lookup cancels ends in one) and V8's stack capture costs more than
+ * the rest of the request. Nothing reads their stacks.
+ */
+const rpcFailure = (reason: RpcFailureReason, address: Address): RpcFailure => {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new RpcFailure(reason, address);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+};
+
+/** The map key of a request id: its first 48 bits as a number (the whole id is compared on a match). */
+const idKey = (id: Uint8Array): number => id[0] * 2 ** 40 + id[1] * 2 ** 32 + (((id[2] << 24) | (id[3] << 16) | (id[4] << 8) | id[5]) >>> 0);
+
 export interface RpcReply {
   readonly message: Reply;
   /** The responder, at the address we sent to: proven by this round trip. */
@@ -33,6 +51,8 @@ export interface RpcReply {
 }
 
 interface Pending {
+  readonly key: number;
+  readonly requestId: Buffer;
   readonly to: Address;
   readonly type: Request['type'];
   readonly expectedPublicKey: Uint8Array | undefined;
@@ -40,8 +60,8 @@ interface Pending {
   readonly timer: TimerHandle;
   readonly resolve: (reply: RpcReply) => void;
   readonly reject: (error: RpcFailure) => void;
-  readonly onAbort: (() => void) | undefined;
-  readonly signal: AbortSignal | undefined;
+  /** The requests waiting under the same abort signal, this one among them. */
+  readonly group: Set<Pending> | undefined;
 }
 
 export interface RpcCounters {
@@ -52,7 +72,9 @@ export interface RpcCounters {
 }
 
 export class RpcClient {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new Map<number, Pending>();
+  /** Requests per abort signal: one listener per signal (a lookup's), not one per request. */
+  private readonly bySignal = new WeakMap<AbortSignal, Set<Pending>>();
   /** Requests awaiting a reply, per host asked: replies from there are not rate-limited. */
   private readonly pendingHosts = new Map<string, number>();
   private closed = false;
@@ -90,12 +112,16 @@ export class RpcClient {
     expected: { readonly publicKey: Uint8Array; readonly id: Uint8Array } | undefined,
     options: { timeoutMs?: number; signal?: AbortSignal; padToBytes?: number } = {},
   ): Promise<RpcReply> {
-    if (this.closed) return Promise.reject(new RpcFailure('closed', to));
-    if (options.signal?.aborted) return Promise.reject(new RpcFailure('aborted', to));
-    if (this.pending.size >= this.options.maxPendingRequests) return Promise.reject(new RpcFailure('overloaded', to));
+    if (this.closed) return Promise.reject(rpcFailure('closed', to));
+    if (options.signal?.aborted) return Promise.reject(rpcFailure('aborted', to));
+    if (this.pending.size >= this.options.maxPendingRequests) return Promise.reject(rpcFailure('overloaded', to));
     if (expected === undefined && body.type !== 'ping') throw new Error('only a Ping may be sent to an address whose key is unknown');
-    const requestId = Buffer.from(this.random.bytes(REQUEST_ID_BYTES));
-    const idHex = toHex(requestId);
+    let requestId: Buffer;
+    let key: number;
+    do {
+      requestId = Buffer.from(this.random.bytes(REQUEST_ID_BYTES));
+      key = idKey(requestId);
+    } while (this.pending.has(key));
     const message = {
       ...body,
       requestId,
@@ -109,11 +135,13 @@ export class RpcClient {
     return new Promise<RpcReply>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.counters.timeouts++;
-        this.settle(idHex, 'timeout')?.reject(new RpcFailure('timeout', to));
+        const entry = this.pending.get(key);
+        if (entry?.requestId === requestId) this.settle(entry, 'timeout').reject(rpcFailure('timeout', to));
       }, options.timeoutMs ?? this.options.rpcTimeoutMs);
-      const onAbort = options.signal ? () => this.settle(idHex, 'aborted')?.reject(new RpcFailure('aborted', to)) : undefined;
-      if (onAbort) options.signal!.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(idHex, { to, type: body.type, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, onAbort, signal: options.signal });
+      const group = options.signal ? this.groupFor(options.signal) : undefined;
+      const entry: Pending = { key, requestId, to, type: body.type, expectedPublicKey: expected?.publicKey, sentMs: this.clock.now(), timer, resolve, reject, group };
+      this.pending.set(key, entry);
+      group?.add(entry);
       this.pendingHosts.set(to.host, (this.pendingHosts.get(to.host) ?? 0) + 1);
       this.counters.sent++;
       this.onSend(message, bytes.length);
@@ -124,18 +152,18 @@ export class RpcClient {
   /** Offers a decoded reply; returns false when it matches no pending request of ours. */
   handleReply(decoded: DecodedMessage, from: Address): boolean {
     const message = decoded.message;
-    const idHex = toHex(message.requestId);
-    const entry = this.pending.get(idHex);
+    const entry = message.requestId.length === REQUEST_ID_BYTES ? this.pending.get(idKey(message.requestId)) : undefined;
     const valid =
       entry !== undefined &&
+      bytesEqual(entry.requestId, message.requestId) &&
       entry.to.host === from.host &&
-      Buffer.from(message.recipientId).equals(this.identity.nodeId) &&
-      (entry.expectedPublicKey === undefined || Buffer.from(entry.expectedPublicKey).equals(message.senderPublicKey));
+      bytesEqual(message.recipientId, this.identity.nodeId) &&
+      (entry.expectedPublicKey === undefined || bytesEqual(entry.expectedPublicKey, message.senderPublicKey));
     if (!valid) {
       this.counters.repliesUnmatched++;
       return false;
     }
-    this.settle(idHex, 'answered');
+    this.settle(entry, 'answered');
     this.counters.repliesMatched++;
     entry.resolve({
       message: message as Reply,
@@ -149,22 +177,36 @@ export class RpcClient {
   /** Fails every pending request; later requests fail at once. */
   close(): void {
     this.closed = true;
-    for (const idHex of [...this.pending.keys()]) {
-      const entry = this.settle(idHex, 'closed');
-      entry?.reject(new RpcFailure('closed', entry.to));
-    }
+    for (const entry of [...this.pending.values()]) this.settle(entry, 'closed').reject(rpcFailure('closed', entry.to));
   }
 
-  private settle(idHex: string, outcome: 'answered' | RpcFailureReason): Pending | undefined {
-    const entry = this.pending.get(idHex);
-    if (!entry) return undefined;
-    this.pending.delete(idHex);
+  /** The set of requests under `signal`, with the one listener that fails them all when it fires. */
+  private groupFor(signal: AbortSignal): Set<Pending> {
+    let group = this.bySignal.get(signal);
+    if (!group) {
+      const members = new Set<Pending>();
+      group = members;
+      this.bySignal.set(signal, members);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const entry of [...members]) if (this.pending.get(entry.key) === entry) this.settle(entry, 'aborted').reject(rpcFailure('aborted', entry.to));
+          members.clear();
+        },
+        { once: true },
+      );
+    }
+    return group;
+  }
+
+  private settle(entry: Pending, outcome: 'answered' | RpcFailureReason): Pending {
+    this.pending.delete(entry.key);
+    entry.group?.delete(entry);
     this.onSettled(entry.type, outcome, this.clock.now() - entry.sentMs);
     const left = (this.pendingHosts.get(entry.to.host) ?? 1) - 1;
     if (left > 0) this.pendingHosts.set(entry.to.host, left);
     else this.pendingHosts.delete(entry.to.host);
     this.clock.clearTimeout(entry.timer);
-    if (entry.onAbort) entry.signal?.removeEventListener('abort', entry.onAbort);
     return entry;
   }
 }

@@ -7,6 +7,7 @@
  * a protocol error code with a message naming the field at fault.
  */
 import { Packr, Unpackr } from 'msgpackr';
+import { bytesEqual } from '../crypto/bytes.js';
 import { nodeIdOf, type Identity, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, verifySignature } from '../crypto/identity.js';
 import { MAX_DIFFICULTY, meetsDifficulty } from '../crypto/puzzle.js';
 import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
@@ -80,6 +81,9 @@ export interface DecodeFailure extends ProtocolError {
 
 export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage } | { readonly ok: false; readonly error: DecodeFailure };
 
+/** Where a received message's MAC is computed, to be compared at once: decoding is synchronous, so one buffer serves. */
+const macScratch = Buffer.alloc(MAC_BYTES);
+
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 // copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
 // Maps decode as Map, which keeps every key as sent: as objects, msgpackr would rename "__proto__" to
@@ -93,7 +97,7 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsTy
  * else with an Ed25519 signature.
  */
 export const encodeMessage = (message: Message, identity: Identity, sessionKey?: Uint8Array, options: EncodeOptions = {}): Buffer => {
-  if (!Buffer.from(message.senderPublicKey).equals(identity.publicKey)) {
+  if (!bytesEqual(message.senderPublicKey, identity.publicKey)) {
     throw new Error('encodeMessage: the message names a sender other than the sealing identity');
   }
   const mac = sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES;
@@ -107,7 +111,14 @@ export const encodeMessage = (message: Message, identity: Identity, sessionKey?:
     const padBytes = Math.max(0, field - 2 <= 255 ? field - 2 : Math.max(256, field - 3));
     body = packr.pack({ ...wire, pad: Buffer.alloc(padBytes) });
   }
-  if (mac) return Buffer.concat([Buffer.from([MAC_MARKER]), body, computeMac(sessionKey, [MAC_DOMAIN_BYTES, body])]);
+  // One allocation for the sealed message; the body is copied out of msgpackr's shared buffer once.
+  if (mac) {
+    const out = Buffer.allocUnsafe(1 + body.length + MAC_BYTES);
+    out[0] = MAC_MARKER;
+    body.copy(out, 1);
+    computeMac(sessionKey, [MAC_DOMAIN_BYTES, body], out.subarray(1 + body.length));
+    return out;
+  }
   return Buffer.concat([body, identity.sign(Buffer.concat([SEAL_DOMAIN_BYTES, body]))]);
 };
 
@@ -141,8 +152,9 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   if (sizes === undefined) return failure(ErrorCode.BadRequest, 'message body holds a msgpack extension this decoder does not read');
   const raw = mapFields(decoded, sizes.envelope);
   if (typeof raw !== 'object') return failure(ErrorCode.BadRequest, `message body map ${raw}`);
-  const envelope = readEnvelopeHints(raw);
-  const fail = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...envelope } });
+  // The envelope hints are read only when the message is refused, to say why.
+  const fields = raw;
+  const fail = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...readEnvelopeHints(fields) } });
 
   const version = raw.v;
   if (!isUint(version)) return fail(ErrorCode.BadRequest, 'field "v" (protocol version) must be a non-negative integer');
@@ -187,7 +199,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   } else if (sealKind === 'mac') {
     if (recipientId.length !== NODE_ID_BYTES) return fail(ErrorCode.BadRequest, 'a MAC-sealed message must name its recipient');
     const key = options.sessionKeyFor?.(senderPublicKey);
-    if (key === undefined || !macEquals(computeMac(key, [MAC_DOMAIN_BYTES, body]), seal)) {
+    if (key === undefined || !macEquals(computeMac(key, [MAC_DOMAIN_BYTES, body], macScratch), seal)) {
       return fail(ErrorCode.UnverifiableProvenance, 'the message MAC does not verify with the session key of its sender and this node');
     }
   } else if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
@@ -308,7 +320,7 @@ const toWire = (m: Message): Fields => {
     case 'nodes':
       // Only IP addresses travel; a contact known by another kind of host is left out.
       wire.nodes = m.nodes.flatMap((c) => {
-        const ip = encodeIp(c.host);
+        const ip = wireIp(c.host);
         return ip ? [[c.publicKey, ip, c.port]] : [];
       });
       break;
@@ -319,6 +331,22 @@ const toWire = (m: Message): Fields => {
       break;
   }
   return wire;
+};
+
+/**
+ * The wire bytes of a contact's host, remembered: a Nodes reply carries up to
+ * K contacts, and the same few hundred hosts come back in every one. The
+ * buffers are only ever read (packed); the memory is bounded.
+ */
+const wireIps = new Map<string, Buffer | null>();
+const wireIp = (host: string): Buffer | undefined => {
+  let ip = wireIps.get(host);
+  if (ip === undefined) {
+    if (wireIps.size >= 4096) wireIps.clear();
+    ip = encodeIp(host) ?? null;
+    wireIps.set(host, ip);
+  }
+  return ip ?? undefined;
 };
 
 const failure = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message } });

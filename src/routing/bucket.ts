@@ -24,9 +24,27 @@ export class Bucket {
     return this.replacements.findIndex((c) => c.idHex === idHex);
   }
 
+  /** indexOf by the id's bytes, without making its hex. */
+  indexOfId(id: Uint8Array): number {
+    return findId(this.contacts, id);
+  }
+
+  replacementIndexOfId(id: Uint8Array): number {
+    return findId(this.replacements, id);
+  }
+
   /** Moves a contact to the most-recently-seen end with its new state. */
   refresh(index: number, updated: Contact): void {
     this.contacts.splice(index, 1);
     this.contacts.push(updated);
   }
 }
+
+const findId = (list: readonly Contact[], id: Uint8Array): number => {
+  for (let i = 0; i < list.length; i++) {
+    const other = list[i].id;
+    // Ids are hashes: a different id almost always differs in its first bytes, so the full comparison runs about once.
+    if (other[0] === id[0] && other[1] === id[1] && other.length === id.length && other.equals(id)) return i;
+  }
+  return -1;
+};

@@ -8,12 +8,12 @@
  * bucket, and one IP from holding more than a few places in the whole table,
  * replacement caches included; ids that fail the Sybil puzzle never enter.
  */
-import { toHex } from '../crypto/bytes.js';
+import { bytesEqual, toHex } from '../crypto/bytes.js';
 import { nodeIdOf } from '../crypto/identity.js';
 import { type AddressGroup, addressGroup, DEFAULT_SHARED_HOSTS } from './address-group.js';
 import { Bucket } from './bucket.js';
 import { type Address, type Contact, type ContactInfo, makeContact, sameAddress } from './contact.js';
-import { commonPrefixLength, compareDistance, ID_BITS } from './distance.js';
+import { commonPrefixLength, compareDistance, ID_BITS, ID_BYTES } from './distance.js';
 
 export interface RoutingTableOptions {
   /** Contacts per bucket and replacement-cache size (Kademlia's K). */
@@ -60,7 +60,9 @@ export class RoutingTable {
   private readonly ownIdHex: string;
   /** Places (contacts and replacements) held per host key, for the table-wide cap. */
   private readonly hostPlaces = new Map<string, number>();
-  private readonly groups = new Map<string, AddressGroup>();
+  /** Address groups by host, then port: no key string to build per message. */
+  private readonly groups = new Map<string, Map<number, AddressGroup>>();
+  private groupCount = 0;
   private readonly perHostPerBucket: number;
   private readonly perNetworkPerBucket: number;
   private readonly perHost: number;
@@ -81,12 +83,18 @@ export class RoutingTable {
 
   /** The IP and network an address counts against. */
   groupOf(address: Address): AddressGroup {
-    const key = `${address.host}|${address.port}`;
-    let group = this.groups.get(key);
+    let byPort = this.groups.get(address.host);
+    let group = byPort?.get(address.port);
     if (!group) {
-      if (this.groups.size >= 8192) this.groups.clear();
+      if (this.groupCount >= 8192) {
+        this.groups.clear();
+        this.groupCount = 0;
+        byPort = undefined;
+      }
       group = addressGroup(address, this.sharedHosts);
-      this.groups.set(key, group);
+      if (!byPort) this.groups.set(address.host, (byPort = new Map()));
+      byPort.set(address.port, group);
+      this.groupCount++;
     }
     return group;
   }
@@ -115,16 +123,28 @@ export class RoutingTable {
    * unless the new address's IP or network is over its caps (the contact
    * then stays at its old address). A newcomer is refused when its IP or
    * network holds its share of the bucket (or of the cache, for a full
-   * bucket) or its IP holds its share of the table.
+   * bucket) or its IP holds its share of the table. `id`, when the caller
+   * has it already, must be nodeIdOf(publicKey): it saves a hash.
    */
-  add(info: ContactInfo, nowMs: number, rttMs?: number): AddOutcome {
+  add(info: ContactInfo & { readonly id?: Uint8Array }, nowMs: number, rttMs?: number): AddOutcome {
+    // The common case, a known contact answering again, needs neither a hash nor a hex id.
+    if (info.id !== undefined && info.id.length === ID_BYTES && this.blacklisted.size === 0) {
+      const bucket = this.bucketFor(info.id);
+      const index = bucket.indexOfId(info.id);
+      if (index >= 0 && sameAddress(bucket.contacts[index], info) && bytesEqual(bucket.contacts[index].publicKey, info.publicKey)) {
+        const old = bucket.contacts[index];
+        bucket.refresh(index, { ...old, lastSeenMs: nowMs, failures: 0, rttMs: smooth(old.rttMs, rttMs) });
+        bucket.lastTouchedMs = nowMs;
+        return 'updated';
+      }
+    }
     const fresh = makeContact(info, nowMs);
     if (fresh.idHex === this.ownIdHex) return 'self';
     if (this.blacklisted.has(fresh.idHex)) return 'blacklisted';
     if (this.options.admissible && !this.options.admissible(fresh.id)) return 'inadmissible';
     for (;;) {
       const bucket = this.bucketFor(fresh.id);
-      const index = bucket.indexOf(fresh.idHex);
+      const index = bucket.indexOfId(fresh.id);
       if (index >= 0) {
         const old = bucket.contacts[index];
         const moved = !sameAddress(old, fresh);
@@ -183,16 +203,15 @@ export class RoutingTable {
    * or move it.
    */
   touch(id: Uint8Array, address: Address, nowMs: number): boolean {
-    const idHex = toHex(id);
     const bucket = this.bucketFor(id);
-    const index = bucket.indexOf(idHex);
+    const index = bucket.indexOfId(id);
     if (index >= 0) {
       const old = bucket.contacts[index];
       if (!sameAddress(old, address)) return false;
       bucket.refresh(index, { ...old, lastSeenMs: nowMs });
       return true;
     }
-    const cached = bucket.replacementIndexOf(idHex);
+    const cached = bucket.replacementIndexOfId(id);
     if (cached < 0 || !sameAddress(bucket.replacements[cached], address)) return false;
     const [seen] = bucket.replacements.splice(cached, 1);
     bucket.replacements.push({ ...seen, lastSeenMs: nowMs });
@@ -201,7 +220,7 @@ export class RoutingTable {
 
   get(id: Uint8Array): Contact | undefined {
     const bucket = this.bucketFor(id);
-    const index = bucket.indexOf(toHex(id));
+    const index = bucket.indexOfId(id);
     return index >= 0 ? bucket.contacts[index] : undefined;
   }
 
@@ -252,18 +271,19 @@ export class RoutingTable {
   }
 
   isBlacklisted(id: Uint8Array): boolean {
-    return this.blacklisted.has(toHex(id));
+    return this.blacklisted.size > 0 && this.blacklisted.has(toHex(id));
   }
 
   /** The `count` known contacts closest to `target` by XOR, closest first. */
   closest(target: Uint8Array, count: number, excludeId?: Uint8Array): Contact[] {
-    const excludeHex = excludeId ? toHex(excludeId) : undefined;
     const all: Contact[] = [];
     for (const bucket of this.buckets) {
-      for (const c of bucket.contacts) if (c.idHex !== excludeHex) all.push(c);
+      for (const c of bucket.contacts) {
+        if (excludeId !== undefined && c.id[0] === excludeId[0] && c.id.equals(excludeId)) continue;
+        all.push(c);
+      }
     }
-    all.sort((a, b) => compareDistance(a.id, b.id, target));
-    return all.length > count ? all.slice(0, count) : all;
+    return closestFirst(all, target, count);
   }
 
   contacts(): Contact[] {
@@ -415,6 +435,40 @@ export class RoutingTable {
     this.buckets.push(next);
   }
 }
+
+/** Sort keys hold a 40-bit distance prefix and a 13-bit index: 53 bits, exact in a double. */
+const INDEX_BITS = 13;
+
+/**
+ * The `count` contacts of `list` closest to `target`, closest first. Each
+ * distance is ranked by its first 40 bits with the contact's index packed
+ * below them, so a plain numeric sort of a Float64Array does the work with
+ * no comparator calls; only when two prefixes tie (ids are hashes: about
+ * never, unless ground to collide) does it fall back to comparing whole ids.
+ */
+export const closestFirst = <T extends { readonly id: Uint8Array }>(list: readonly T[], target: Uint8Array, count: number): T[] => {
+  const n = list.length;
+  if (n >= 1 << INDEX_BITS) return [...list].sort((a, b) => compareDistance(a.id, b.id, target)).slice(0, count);
+  const t0 = ((target[0] << 24) | (target[1] << 16) | (target[2] << 8) | target[3]) >>> 0;
+  const t1 = target[4];
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = list[i].id;
+    const hi = (((id[0] << 24) | (id[1] << 16) | (id[2] << 8) | id[3]) ^ t0) >>> 0;
+    keys[i] = (hi * 256 + (id[4] ^ t1)) * (1 << INDEX_BITS) + i;
+  }
+  keys.sort();
+  const scale = 1 << INDEX_BITS;
+  for (let i = 1; i < n; i++) {
+    if (Math.floor(keys[i] / scale) === Math.floor(keys[i - 1] / scale)) {
+      return [...list].sort((a, b) => compareDistance(a.id, b.id, target)).slice(0, count);
+    }
+  }
+  const m = Math.min(count, n);
+  const out = new Array<T>(m);
+  for (let i = 0; i < m; i++) out[i] = list[keys[i] % scale];
+  return out;
+};
 
 /** Exponentially weighted RTT, as TCP does (RFC 6298, alpha = 1/8). */
 const smooth = (previous: number | undefined, sample: number | undefined): number | undefined => {

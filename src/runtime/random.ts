@@ -14,10 +14,27 @@ export interface Random {
   float(): number;
 }
 
+/** Bytes drawn from the CSPRNG at a time: a call into libsodium costs more than the bytes of a request id. */
+const POOL_BYTES = 4096;
+
 export class SystemRandom implements Random {
+  private readonly pool = Buffer.alloc(POOL_BYTES);
+  private used = POOL_BYTES;
+
   bytes(length: number): Uint8Array {
-    const out = Buffer.alloc(length);
-    sodium.randombytes_buf(out);
+    if (length > POOL_BYTES / 8) {
+      const out = Buffer.alloc(length);
+      sodium.randombytes_buf(out);
+      return out;
+    }
+    if (this.used + length > POOL_BYTES) {
+      sodium.randombytes_buf(this.pool);
+      this.used = 0;
+    }
+    const out = Buffer.from(this.pool.subarray(this.used, this.used + length));
+    // Each byte is handed out once, and not kept.
+    this.pool.fill(0, this.used, this.used + length);
+    this.used += length;
     return out;
   }
 

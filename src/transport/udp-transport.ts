@@ -7,6 +7,7 @@
  * no socket error, throws out of send() or crashes the process.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import type { ReceiveHandler, Transport } from '../dht/transport.js';
 import type { Address } from '../routing/contact.js';
@@ -101,6 +102,8 @@ type Resolved = Required<Omit<UdpTransportOptions, 'host' | 'port'>>;
 
 /** `::ffff:1.2.3.4` (an IPv4 peer seen by a dual-stack socket) is `1.2.3.4`. */
 export const normaliseHost = (host: string): string => {
+  // Only a host starting "::" can be IPv4-mapped: the common case skips the regex.
+  if (!host.startsWith('::')) return host;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   return mapped && net.isIPv4(mapped[1]) ? mapped[1] : host;
 };
@@ -171,6 +174,7 @@ export class UdpTransport implements Transport {
   private readonly byAddress = new Map<string, Connection>();
   /** Sockets not yet closed, evicted ones included, so that `closed` waits for them. */
   private readonly sockets = new Set<net.Socket>();
+  private readonly families = new Map<string, number>();
   private handler: ReceiveHandler | undefined;
   private closing = false;
   private resolveClosed: () => void = () => undefined;
@@ -195,7 +199,7 @@ export class UdpTransport implements Transport {
     const resolved = resolveOptions(options);
     const { host } = resolved;
     for (let attempt = 1; ; attempt++) {
-      const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4', lookup: literalLookup });
       let port: number;
       try {
         port = await bindUdp(udp, host, resolved.port);
@@ -286,7 +290,7 @@ export class UdpTransport implements Transport {
 
   private sendDatagram(host: string, port: number, bytes: Uint8Array): void {
     // A dual-stack socket reaches IPv4 peers at their IPv4-mapped IPv6 address.
-    const target = net.isIPv6(this.localAddress.host) && net.isIPv4(host) ? `::ffff:${host}` : host;
+    const target = this.familyOf(this.localAddress.host) === 6 && this.familyOf(host) === 4 ? `::ffff:${host}` : host;
     try {
       this.udp.send(bytes, port, target, (error) => {
         if (error) this.drop('send-error');
@@ -437,11 +441,22 @@ export class UdpTransport implements Transport {
   }
 
   private canReach(host: string): boolean {
-    const family = net.isIP(host);
+    const family = this.familyOf(host);
     if (family === 0) return false;
     const own = this.localAddress.host;
     if (own === '::') return true;
-    return family === net.isIP(own);
+    return family === this.familyOf(own);
+  }
+
+  /** net.isIP, remembered for the few hundred hosts a node talks to (bounded). */
+  private familyOf(host: string): number {
+    let family = this.families.get(host);
+    if (family === undefined) {
+      if (this.families.size >= 4096) this.families.clear();
+      family = net.isIP(host);
+      this.families.set(host, family);
+    }
+    return family;
   }
 
   private deliver(bytes: Buffer, from: Address): void {
@@ -456,6 +471,20 @@ export class UdpTransport implements Transport {
     this.counters.dropped[reason]++;
   }
 }
+
+/**
+ * The socket's name lookup: every address it sends to or binds is an IP
+ * literal (send() checks), so there is nothing to resolve; answering at once
+ * spares node:dgram a trip through dns.lookup and a tick per datagram.
+ */
+const literalLookup = (hostname: string, options: unknown, callback: (error: Error | null, address: string, family: number) => void): void => {
+  const family = net.isIP(hostname);
+  if (family === 0) {
+    dns.lookup(hostname, options as dns.LookupOneOptions, callback as (error: Error | null, address: string, family: number) => void);
+    return;
+  }
+  callback(null, hostname, family);
+};
 
 const closeQuietly = (udp: dgram.Socket): void => {
   try {

@@ -222,6 +222,31 @@ describe('lookup', () => {
     expect(names(result.closest)).toEqual(range(0, 3));
   });
 
+  it('with a hedge, a FindValue asks its closest seed alone and stops at its value', async () => {
+    const { net, result } = await runLookup({ knows: {}, values: { p0: realItem } }, { seeds: ['p0', 'p1', 'p2', 'p3'], kind: 'value', hedgeMs: () => 100 });
+    expect(net.asked).toEqual(['p0']);
+    expect(net.maxInFlight).toBe(1);
+    expect(result.item).toEqual(realItem);
+  });
+
+  it('with a hedge, a FindValue opens up to ALPHA once its first peer answers without the value', async () => {
+    const { net, result } = await runLookup({ knows: { p0: range(1, 6) }, values: { p3: realItem } }, { seeds: ['p0', 'p9', 'p10'], kind: 'value', hedgeMs: () => 100 });
+    expect(net.asked.slice(0, 4)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(net.maxInFlight).toBe(ALPHA);
+    expect(result.item).toEqual(realItem);
+  });
+
+  it('with a hedge, a FindValue opens up to ALPHA when its first peer keeps it waiting past the hedge', async () => {
+    const { net, result } = await runLookup({ knows: {}, silent: ['p0'], values: { p1: realItem } }, { seeds: ['p0', 'p1', 'p2'], kind: 'value', hedgeMs: () => 50 });
+    expect(net.asked).toEqual(['p0', 'p1', 'p2']);
+    expect(result.item).toEqual(realItem);
+  });
+
+  it('a FindNode ignores the hedge: ALPHA from the start', async () => {
+    const { net } = await runLookup({ knows: {} }, { seeds: ['p0', 'p1', 'p2', 'p3'], hedgeMs: () => 100 });
+    expect(net.maxInFlight).toBe(ALPHA);
+  });
+
   it('keeps only the K closest in its shortlist: farther peers it hears of are never asked', async () => {
     const { result, net } = await runLookup({ knows: { p19: range(0, 18) } }, { seeds: ['p19'] });
     expect(names(result.closest)).toEqual(['p0', 'p1', 'p2', 'p3']);
