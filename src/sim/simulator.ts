@@ -43,6 +43,8 @@ export interface SimulationParams {
   /** Virtual minutes over which the nodes arrive and join (0: one after another). */
   readonly buildMinutes?: number;
   readonly nodeOptions?: Partial<NodeOptions>;
+  /** Told a line of progress every simulated hour of churn (long runs are otherwise silent). */
+  readonly onProgress?: (text: string) => void;
   /** Measure memory per node and the build's wall time (not reproducible, so off unless asked). */
   readonly measureResources?: boolean;
 }
@@ -230,7 +232,7 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   let churnReport: ChurnReport | null = null;
   let churnLatency: number[] = [];
   if (sessions) {
-    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes: params.probes ?? 100, seed: random.next32(), model: params.churn! });
+    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes: params.probes ?? 100, seed: random.next32(), model: params.churn!, onProgress: params.onProgress });
     churnReport = result.report;
     churnLatency = result.latencyMs;
   }
@@ -292,6 +294,7 @@ interface ChurnRun {
   readonly probes: number;
   readonly seed: number;
   readonly model: ChurnName;
+  readonly onProgress?: (text: string) => void;
 }
 
 /**
@@ -324,7 +327,15 @@ const runChurn = async (population: Population, published: readonly Published[],
   for (let i = 0; i < run.probes; i++) clock.setTimeout(startProbe, ((i + 0.5) * durationMs) / run.probes);
   const keysHex = published.map((p) => toHex(p.key));
   const censuses: number[][] = [];
-  for (let t = HOUR_MS; t < durationMs; t += HOUR_MS) clock.setTimeout(() => censuses.push(liveCopies(population, keysHex)), t);
+  const census = (): void => {
+    const copies = liveCopies(population, keysHex);
+    censuses.push(copies);
+    const ok = outcomes.filter((o) => o.ok).length;
+    run.onProgress?.(
+      `churn hour ${censuses.length}: ${population.size} live, ${churn.counters.departures} departures, items with a live copy ${copies.filter((c) => c > 0).length}/${copies.length}, gets ${ok}/${outcomes.length} ok`,
+    );
+  };
+  for (let t = HOUR_MS; t < durationMs; t += HOUR_MS) clock.setTimeout(census, t);
 
   const trafficBefore = population.messagesOut();
   churn.start();

@@ -84,7 +84,7 @@ export const registerSim = (program: Command): void => {
         if (!opts.json) process.stderr.write(`${text}\n`);
       };
       say(`simulating ${opts.nodes} nodes and ${opts.items} items (seed ${opts.seed}, ${opts.latencyModel} latency, churn ${opts.churn})...`);
-      const { report, samples } = await simulate(params);
+      const { report, samples } = await simulate({ ...params, onProgress: (text) => process.stderr.write(`${text}\n`) });
       const sweep: Array<{ median: number; report: SimulationReport }> = [];
       for (const median of opts.sweep ?? []) {
         say(`sweep: churn with ${median}-minute sessions...`);
