@@ -48,8 +48,15 @@ export const runMaintenance = async (node: DrogulusNode): Promise<MaintenanceRep
         const report = await node.replicate(item).catch(() => undefined);
         republished++;
         // Our table may still list dead nodes closer than us: if the lookup
-        // found us among the closest live ones after all, our copy stays.
-        if (report?.replicas.some((r) => r.peer === SELF && r.status === 'stored')) return;
+        // found us among the closest live ones after all, our copy stays, as
+        // a replica just republished: not stale again for an interval (else
+        // every maintenance run republished it anew while the table listed
+        // the dead nodes, a storm of Stores under churn).
+        if (report?.replicas.some((r) => r.peer === SELF && r.status === 'stored')) {
+          store.touch(item.key, clock.now());
+          store.markUpdated(item.key, clock.now());
+          return;
+        }
         store.delete(item.key);
         dropped++;
         node.emit({ type: 'item-dropped', keyHex, reason: 'cached copy not read for a replicate interval' });

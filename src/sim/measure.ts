@@ -91,3 +91,40 @@ export const memoryInUse = (): number => {
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.external;
 };
+
+export interface SurvivalCensus {
+  /** Item-and-time checks: items × censuses. */
+  readonly probes: number;
+  /** Fraction of checks that found at least one live copy. */
+  readonly survived: number;
+  /** Items that had no live copy at some census (once gone, nothing can bring an item back). */
+  readonly items_lost: number;
+  /** Fewest live copies any item had at any census. */
+  readonly min_live_copies: number;
+  /** Mean live copies over all checks. */
+  readonly live_copies_mean: number;
+}
+
+/**
+ * Item survival from periodic censuses: `censuses[t][i]` is the number of live
+ * copies item i had at census t (liveCopies). A check survives when the item
+ * has at least one copy on a live node; an item is lost when any of its
+ * checks did not survive.
+ */
+export const summarizeCensuses = (censuses: readonly (readonly number[])[]): SurvivalCensus => {
+  let probes = 0;
+  let survived = 0;
+  let copies = 0;
+  let min = Infinity;
+  const lost = new Set<number>();
+  for (const census of censuses) {
+    census.forEach((n, item) => {
+      probes++;
+      copies += n;
+      min = Math.min(min, n);
+      if (n > 0) survived++;
+      else lost.add(item);
+    });
+  }
+  return { probes, survived: ratio(survived, probes), items_lost: lost.size, min_live_copies: probes ? min : 0, live_copies_mean: round2(probes ? copies / probes : 0) };
+};

@@ -15,7 +15,7 @@ import { SeededRandom } from '../runtime/random.js';
 import { Churn, CHURN_PRESETS } from './churn.js';
 import type { WeibullParams } from './distributions.js';
 import { WanLatencyModel } from './latency-model.js';
-import { liveCopies, mean, memoryInUse, neighbourhoodKnowledge, percentile, probeClosest, ratio, round2 } from './measure.js';
+import { liveCopies, mean, memoryInUse, neighbourhoodKnowledge, percentile, probeClosest, ratio, round2, summarizeCensuses, type SurvivalCensus } from './measure.js';
 import { Population } from './population.js';
 
 export { percentile } from './measure.js';
@@ -43,6 +43,8 @@ export interface SimulationParams {
   /** Virtual minutes over which the nodes arrive and join (0: one after another). */
   readonly buildMinutes?: number;
   readonly nodeOptions?: Partial<NodeOptions>;
+  /** Told a line of progress every simulated hour of churn (long runs are otherwise silent). */
+  readonly onProgress?: (text: string) => void;
   /** Measure memory per node and the build's wall time (not reproducible, so off unless asked). */
   readonly measureResources?: boolean;
 }
@@ -73,6 +75,12 @@ export interface ChurnReport {
   readonly survival: number;
   /** Items with at least one copy on a live node at the end. */
   readonly items_with_live_copy: number;
+  /** Every probe of an item during and after the run: the gets spread over it and the final get of every item. */
+  readonly item_probes: number;
+  /** Fraction of item_probes that returned the item. */
+  readonly item_probe_survival: number;
+  /** Live copies of every item counted every hour of churn (and at its end): does the item still exist anywhere? */
+  readonly census: SurvivalCensus;
   readonly live_copies_mean: number;
   readonly true_closest_fraction: number | null;
   readonly true_closest_overlap_mean: number | null;
@@ -224,7 +232,7 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   let churnReport: ChurnReport | null = null;
   let churnLatency: number[] = [];
   if (sessions) {
-    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes: params.probes ?? 100, seed: random.next32(), model: params.churn! });
+    const result = await runChurn(population, published, sessions, { hours: params.hours ?? 2, probes: params.probes ?? 100, seed: random.next32(), model: params.churn!, onProgress: params.onProgress });
     churnReport = result.report;
     churnLatency = result.latencyMs;
   }
@@ -286,6 +294,7 @@ interface ChurnRun {
   readonly probes: number;
   readonly seed: number;
   readonly model: ChurnName;
+  readonly onProgress?: (text: string) => void;
 }
 
 /**
@@ -316,6 +325,17 @@ const runChurn = async (population: Population, published: readonly Published[],
     inFlight.add(work);
   };
   for (let i = 0; i < run.probes; i++) clock.setTimeout(startProbe, ((i + 0.5) * durationMs) / run.probes);
+  const keysHex = published.map((p) => toHex(p.key));
+  const censuses: number[][] = [];
+  const census = (): void => {
+    const copies = liveCopies(population, keysHex);
+    censuses.push(copies);
+    const ok = outcomes.filter((o) => o.ok).length;
+    run.onProgress?.(
+      `churn hour ${censuses.length}: ${population.size} live, ${churn.counters.departures} departures, items with a live copy ${copies.filter((c) => c > 0).length}/${copies.length}, gets ${ok}/${outcomes.length} ok`,
+    );
+  };
+  for (let t = HOUR_MS; t < durationMs; t += HOUR_MS) clock.setTimeout(census, t);
 
   const trafficBefore = population.messagesOut();
   churn.start();
@@ -334,7 +354,8 @@ const runChurn = async (population: Population, published: readonly Published[],
     });
     final.push(...(await population.net.run(Promise.all(batch))));
   }
-  const copies = liveCopies(population, published.map((p) => toHex(p.key)));
+  const copies = liveCopies(population, keysHex);
+  censuses.push(copies);
   const closest = [];
   for (let i = 0; i < Math.min(run.probes, 200); i++) closest.push(await population.net.run(probeClosest(population)));
   const knowledge = neighbourhoodKnowledge(population);
@@ -369,6 +390,9 @@ const runChurn = async (population: Population, published: readonly Published[],
     messages_per_lookup: round2(mean(network.map((o) => o.requests))),
     survival: ratio(final.filter((o) => o.ok).length, final.length),
     items_with_live_copy: ratio(copies.filter((c) => c > 0).length, copies.length),
+    item_probes: outcomes.length + final.length,
+    item_probe_survival: ratio(outcomes.filter((o) => o.ok).length + final.filter((o) => o.ok).length, outcomes.length + final.length),
+    census: summarizeCensuses(censuses),
     live_copies_mean: round2(mean(copies)),
     true_closest_fraction: closest.length ? ratio(closest.filter((p) => p.overlap === p.wanted).length, closest.length) : null,
     true_closest_overlap_mean: closest.length ? round2(mean(closest.map((p) => p.overlap))) : null,

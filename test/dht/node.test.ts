@@ -717,6 +717,27 @@ describe('DrogulusNode', () => {
       expect(report.dropped).toBe(0);
     });
 
+    // Regression: the kept copy stayed "stale" (last read an interval ago), so
+    // every maintenance run republished it again while the table still listed
+    // the dead node; under churn that was a storm of lookups and Stores.
+    it('does not republish a kept cached copy again at the next maintenance run', async () => {
+      const net = await createTestnet(12, { seed: 64, nodeOptions: { ...NO_AUTO_MAINTENANCE, k: 3 } });
+      const item = createItem(publisher, { name: 'cached', value: '"x"', timestamp: net.clock.now() });
+      await net.run(net.nodes[0].replicate(item, 3));
+      const ranked = net.nodes.slice().sort(byDistanceTo(item.key));
+      const [gone, , , fourth] = ranked;
+      fourth.store.put(item, net.clock.now());
+      net.kill(gone);
+      await net.clock.advance(fourth.options.replicateIntervalMs);
+      expect((await net.run(fourth.runMaintenance())).republished).toBe(1);
+      expect(fourth.isAmongClosest(item.key)).toBe(false);
+
+      await net.clock.advance(fourth.options.refreshIntervalMs);
+      const again = await net.run(fourth.runMaintenance());
+      expect(again).toMatchObject({ republished: 0, dropped: 0 });
+      expect(fourth.store.get(item.key)).toBeDefined();
+    });
+
     it('keeps a cached copy that was read within replicateIntervalMs', async () => {
       const net = await createTestnet(12, { seed: 65, nodeOptions: { ...NO_AUTO_MAINTENANCE, k: 3 } });
       const item = createItem(publisher, { name: 'popular', value: '"x"', timestamp: net.clock.now() });

@@ -1,11 +1,11 @@
 /** `drogulus sim`: real nodes on an in-memory network in virtual time, and a report (JSON and SVG charts with --out). */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { cdfChart, lineChart } from '../../sim/charts.js';
 import { useHeapKeyMemory } from '../../sim/key-memory.js';
+import { provenance, stampSvg } from '../../sim/provenance.js';
 import { type ChurnName, DEFAULT_BUILD_MINUTES, type LatencyModelName, simulate, type SimulationParams, type SimulationReport } from '../../sim/simulator.js';
 import { parseInteger } from '../common.js';
 import { parseDisjoint, parseMalicious, runAttackCommand, wantsAttack } from './sim-attack.js';
@@ -48,25 +48,6 @@ const parsePositive = (name: string) => (text: string): number => {
 
 const parseList = (name: string) => (text: string): number[] => text.split(',').map((part) => parsePositive(name)(part.trim()));
 
-/**
- * Which code produced the figures: a hash of every source file of the
- * library the command runs from (the node code changes under a running
- * project; a report should say which version it measured).
- */
-const sourceFingerprint = (): string => {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-  const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|js)$/.test(name)) hash.update(relative(root, path)).update('\0').update(readFileSync(path)).update('\0');
-    }
-  };
-  walk(root);
-  return hash.digest('hex').slice(0, 16);
-};
-
 export const registerSim = (program: Command): void => {
   program
     .command('sim')
@@ -94,7 +75,6 @@ export const registerSim = (program: Command): void => {
       if (wantsAttack(opts)) return runAttackCommand(opts);
       // Thousands of identities in one process: see key-memory.ts.
       useHeapKeyMemory();
-      const source = sourceFingerprint();
       const params: SimulationParams = {
         nodes: opts.nodes,
         items: opts.items,
@@ -110,18 +90,20 @@ export const registerSim = (program: Command): void => {
         buildMinutes: opts.buildMinutes,
         measureResources: true,
       };
+      // Before the run: the worktree may change while it goes.
+      const origin = provenance({ sourceRoot: resolve(dirname(fileURLToPath(import.meta.url)), '../..'), argv: process.argv.slice(2), params: { ...params, sweep: opts.sweep }, seed: opts.seed });
       const say = (text: string): void => {
         if (!opts.json) process.stderr.write(`${text}\n`);
       };
       say(`simulating ${opts.nodes} nodes and ${opts.items} items (seed ${opts.seed}, ${opts.latencyModel} latency, churn ${opts.churn})...`);
-      const { report, samples } = await simulate(params);
+      const { report, samples } = await simulate({ ...params, onProgress: (text) => process.stderr.write(`${text}\n`) });
       const sweep: Array<{ median: number; report: SimulationReport }> = [];
       for (const median of opts.sweep ?? []) {
         say(`sweep: churn with ${median}-minute sessions...`);
         const churn = opts.churn === 'none' ? 'weibull' : opts.churn;
         sweep.push({ median, report: (await simulate({ ...params, churn, sessionMedianMinutes: median })).report });
       }
-      const output = { ...report, ...(sweep.length ? { sweep: sweep.map((s) => s.report.churn!) } : {}), source };
+      const output = { ...report, ...(sweep.length ? { sweep: sweep.map((s) => s.report.churn!) } : {}), source: origin.source, provenance: origin };
 
       if (opts.out) {
         mkdirSync(opts.out, { recursive: true });
@@ -130,7 +112,7 @@ export const registerSim = (program: Command): void => {
         if (samples.churnLookupLatencyMs.length) series.push({ name: 'get, under churn', samples: samples.churnLookupLatencyMs });
         if (samples.publishLatencyMs.length) series.push({ name: 'set (publish)', samples: samples.publishLatencyMs });
         const title = `Lookup latency, ${opts.nodes} nodes, ${opts.latencyModel} latency${opts.loss ? `, ${Number((opts.loss * 100).toPrecision(3))}% loss` : ''}`;
-        writeFileSync(join(opts.out, 'lookup-latency-cdf.svg'), cdfChart({ title, xLabel: 'virtual milliseconds (log scale)', series, logX: true }));
+        writeFileSync(join(opts.out, 'lookup-latency-cdf.svg'), stampSvg(cdfChart({ title, xLabel: 'virtual milliseconds (log scale)', series, logX: true }), origin));
         if (sweep.length) {
           // The main run is a point of the sweep too when it has churn.
           const runs = report.churn ? [...sweep, { median: report.churn.session_median_minutes, report }] : sweep;
@@ -138,7 +120,7 @@ export const registerSim = (program: Command): void => {
           const points = (pick: (r: SimulationReport) => number): Array<[number, number]> => runs.map((s) => [s.median, pick(s.report)]);
           writeFileSync(
             join(opts.out, 'get-success-vs-churn.svg'),
-            lineChart({
+            stampSvg(lineChart({
               title: `Get success against churn, ${opts.nodes} nodes, ${opts.hours} h, ${opts.latencyModel} latency`,
               xLabel: 'median session, minutes (log scale; shorter = more churn)',
               yLabel: 'fraction',
@@ -150,7 +132,7 @@ export const registerSim = (program: Command): void => {
                 { name: 'survival at end', points: points((r) => r.churn!.survival) },
                 { name: 'true 20 closest found', points: points((r) => r.churn!.true_closest_fraction ?? 0) },
               ],
-            }),
+            }), origin),
           );
         }
         say(`wrote ${opts.out}/report.json and charts`);
