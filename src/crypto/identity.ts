@@ -15,6 +15,32 @@ const SESSION_DOMAIN = Buffer.from('drogulus/session/v1\0', 'utf8');
 
 export const nodeIdOf = (publicKey: Uint8Array): Buffer => sha512(publicKey);
 
+/**
+ * Ed25519 public keys already converted to Curve25519 (null: not a valid
+ * point), shared by every identity in the process. The conversion checks the
+ * point is in the prime-order subgroup, a scalar multiplication that costs as
+ * much as the X25519 agreement itself; it is a pure function of public bytes,
+ * so nodes that share a process (a simulation, a devnet, the benchmark) need
+ * not repeat it for the same peer. Bounded, oldest out.
+ */
+const curvePublicKeys = new Map<string, Buffer | null>();
+const CURVE_KEY_CACHE = 8192;
+
+const curvePublicKeyOf = (publicKey: Buffer): Buffer | null => {
+  const mapKey = publicKey.toString('latin1');
+  const cached = curvePublicKeys.get(mapKey);
+  if (cached !== undefined) return cached;
+  let converted: Buffer | null = Buffer.alloc(32);
+  try {
+    sodium.crypto_sign_ed25519_pk_to_curve25519(converted, publicKey);
+  } catch {
+    converted = null;
+  }
+  if (curvePublicKeys.size >= CURVE_KEY_CACHE) curvePublicKeys.delete(curvePublicKeys.keys().next().value!);
+  curvePublicKeys.set(mapKey, converted);
+  return converted;
+};
+
 export class Identity {
   readonly publicKey: Buffer;
   readonly nodeId: Buffer;
@@ -58,12 +84,12 @@ export class Identity {
    */
   agree(peerPublicKey: Uint8Array): Buffer | undefined {
     if (peerPublicKey.length !== PUBLIC_KEY_BYTES) return undefined;
-    const peerX = Buffer.alloc(32);
+    const peerX = curvePublicKeyOf(asBuffer(peerPublicKey));
+    if (!peerX) return undefined;
     // One locked scratch buffer per identity: sodium_malloc per call maps guard pages and costs more than the agreement.
     this.#sharedScratch ??= sodium.sodium_malloc(32);
     const shared = this.#sharedScratch;
     try {
-      sodium.crypto_sign_ed25519_pk_to_curve25519(peerX, asBuffer(peerPublicKey));
       if (!this.#curveSecretKey) {
         this.#curveSecretKey = sodium.sodium_malloc(32);
         sodium.crypto_sign_ed25519_sk_to_curve25519(this.#curveSecretKey, this.#secretKey);

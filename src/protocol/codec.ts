@@ -130,6 +130,10 @@ export const decodeMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT
  */
 export const inspectMessage = (bytes: Uint8Array, options: CodecOptions = DEFAULT_CODEC_OPTIONS): DecodeResult => decode(bytes, options, false);
 
+// Module-level, not closures: decode runs for every message, and these are made only when it fails.
+const failWith = (fields: Fields, code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...readEnvelopeHints(fields) } });
+const badBody = (message: string): BodyResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
+const badItem = (message: string): ItemResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
 const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): DecodeResult => {
   if (bytes.length > options.maxMessageBytes) {
     return failure(ErrorCode.RequestTooBig, `message is ${bytes.length} bytes, more than the limit of ${options.maxMessageBytes}`);
@@ -154,56 +158,55 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   if (typeof raw !== 'object') return failure(ErrorCode.BadRequest, `message body map ${raw}`);
   // The envelope hints are read only when the message is refused, to say why.
   const fields = raw;
-  const fail = (code: ErrorCode, message: string): DecodeResult => ({ ok: false, error: { code, message, ...readEnvelopeHints(fields) } });
 
   const version = raw.v;
-  if (!isUint(version)) return fail(ErrorCode.BadRequest, 'field "v" (protocol version) must be a non-negative integer');
+  if (!isUint(version)) return failWith(fields, ErrorCode.BadRequest, 'field "v" (protocol version) must be a non-negative integer');
   if (version !== PROTOCOL_VERSION) {
-    return fail(ErrorCode.UnsupportedProtocol, `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
+    return failWith(fields, ErrorCode.UnsupportedProtocol, `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
   }
   const typeCode = raw.t;
-  if (!isUint(typeCode)) return fail(ErrorCode.BadRequest, 'field "t" (message type) must be a non-negative integer');
+  if (!isUint(typeCode)) return failWith(fields, ErrorCode.BadRequest, 'field "t" (message type) must be a non-negative integer');
   const type = TYPE_BY_CODE.get(typeCode);
-  if (type === undefined) return fail(ErrorCode.UnknownRequest, `message type ${typeCode} is not known`);
+  if (type === undefined) return failWith(fields, ErrorCode.UnknownRequest, `message type ${typeCode} is not known`);
 
   const requestId = raw.id;
-  if (!isBytes(requestId, REQUEST_ID_BYTES)) return fail(ErrorCode.BadRequest, `field "id" (request id) must be ${REQUEST_ID_BYTES} bytes`);
+  if (!isBytes(requestId, REQUEST_ID_BYTES)) return failWith(fields, ErrorCode.BadRequest, `field "id" (request id) must be ${REQUEST_ID_BYTES} bytes`);
   const senderPublicKey = raw.pk;
   if (!isBytes(senderPublicKey, PUBLIC_KEY_BYTES)) {
-    return fail(ErrorCode.BadRequest, `field "pk" (sender public key) must be ${PUBLIC_KEY_BYTES} bytes`);
+    return failWith(fields, ErrorCode.BadRequest, `field "pk" (sender public key) must be ${PUBLIC_KEY_BYTES} bytes`);
   }
   const replyPort = raw.port;
-  if (!isPort(replyPort)) return fail(ErrorCode.BadRequest, 'field "port" (reply port) must be an integer in 1..65535');
+  if (!isPort(replyPort)) return failWith(fields, ErrorCode.BadRequest, 'field "port" (reply port) must be an integer in 1..65535');
   const recipientId = raw.to;
   const recipientOk = isBytes(recipientId, NODE_ID_BYTES) || (type === 'ping' && isBytes(recipientId, 0));
-  if (!recipientOk) return fail(ErrorCode.BadRequest, `field "to" (recipient id) must be ${NODE_ID_BYTES} bytes`);
+  if (!recipientOk) return failWith(fields, ErrorCode.BadRequest, `field "to" (recipient id) must be ${NODE_ID_BYTES} bytes`);
 
   const difficulty = raw.d ?? 0;
-  if (!isUint(difficulty) || difficulty > MAX_DIFFICULTY) return fail(ErrorCode.BadRequest, `field "d" (difficulty) must be an integer in 0..${MAX_DIFFICULTY}`);
-  if (raw.pad !== undefined && !(raw.pad instanceof Uint8Array)) return fail(ErrorCode.BadRequest, 'field "pad" must be bytes');
+  if (!isUint(difficulty) || difficulty > MAX_DIFFICULTY) return failWith(fields, ErrorCode.BadRequest, `field "d" (difficulty) must be an integer in 0..${MAX_DIFFICULTY}`);
+  if (raw.pad !== undefined && !(raw.pad instanceof Uint8Array)) return failWith(fields, ErrorCode.BadRequest, 'field "pad" must be bytes');
   const required = options.difficulty ?? 0;
   if (difficulty < required) {
-    return fail(ErrorCode.UnsupportedProtocol, `the sender's network difficulty ${difficulty} is below this node's ${required}: version 1 with difficulty ${required} is required`);
+    return failWith(fields, ErrorCode.UnsupportedProtocol, `the sender's network difficulty ${difficulty} is below this node's ${required}: version 1 with difficulty ${required} is required`);
   }
   // One hash, checked before the seal: a key that costs nothing is refused for next to nothing.
   if (required > 0 && !meetsDifficulty(nodeIdOf(senderPublicKey), required)) {
-    return fail(ErrorCode.UnsupportedProtocol, `the sender's key does not meet difficulty ${required}: SHA-512 of its node id must start with ${required} zero bits`);
+    return failWith(fields, ErrorCode.UnsupportedProtocol, `the sender's key does not meet difficulty ${required}: SHA-512 of its node id must start with ${required} zero bits`);
   }
 
   const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId, ...(difficulty > 0 ? { difficulty } : {}) };
   const parsed = readBody(type, raw, options, sizes);
-  if (!parsed.ok) return fail(parsed.error.code, parsed.error.message);
+  if (!parsed.ok) return failWith(fields, parsed.error.code, parsed.error.message);
 
   if (!checkSeal) {
     // inspectMessage: the caller asked not to verify.
   } else if (sealKind === 'mac') {
-    if (recipientId.length !== NODE_ID_BYTES) return fail(ErrorCode.BadRequest, 'a MAC-sealed message must name its recipient');
+    if (recipientId.length !== NODE_ID_BYTES) return failWith(fields, ErrorCode.BadRequest, 'a MAC-sealed message must name its recipient');
     const key = options.sessionKeyFor?.(senderPublicKey);
     if (key === undefined || !macEquals(computeMac(key, [MAC_DOMAIN_BYTES, body], macScratch), seal)) {
-      return fail(ErrorCode.UnverifiableProvenance, 'the message MAC does not verify with the session key of its sender and this node');
+      return failWith(fields, ErrorCode.UnverifiableProvenance, 'the message MAC does not verify with the session key of its sender and this node');
     }
   } else if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
-    return fail(ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
+    return failWith(fields, ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
   }
   const message = { type, ...envelopeFields, ...parsed.value } as Message;
   return { ok: true, value: { message, sealKind, senderId: nodeIdOf(senderPublicKey) } };
@@ -213,14 +216,13 @@ type Fields = Record<string, unknown>;
 type BodyResult = { ok: true; value: Fields } | { ok: false; error: ProtocolError };
 
 const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, sizes: DeclaredMapSizes): BodyResult => {
-  const bad = (message: string): BodyResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
   switch (type) {
     case 'ping':
     case 'pong':
       return { ok: true, value: {} };
     case 'find-node':
     case 'find-value':
-      if (!isBytes(raw.key, NODE_ID_BYTES)) return bad(`field "key" must be ${NODE_ID_BYTES} bytes`);
+      if (!isBytes(raw.key, NODE_ID_BYTES)) return badBody(`field "key" must be ${NODE_ID_BYTES} bytes`);
       return { ok: true, value: { key: raw.key } };
     case 'store':
     case 'value': {
@@ -229,28 +231,28 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
       return { ok: true, value: { item: item.value } };
     }
     case 'nodes': {
-      if (!Array.isArray(raw.nodes)) return bad('field "nodes" must be an array');
-      if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return bad(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
+      if (!Array.isArray(raw.nodes)) return badBody('field "nodes" must be an array');
+      if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return badBody(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
       const nodes: WireContact[] = [];
       for (const [index, entry] of raw.nodes.entries()) {
-        if (!Array.isArray(entry) || entry.length !== 3) return bad(`nodes[${index}] must be [public_key, ip, port]`);
+        if (!Array.isArray(entry) || entry.length !== 3) return badBody(`nodes[${index}] must be [public_key, ip, port]`);
         const [publicKey, ip, port] = entry as unknown[];
-        if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return bad(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
+        if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return badBody(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
         const host = ip instanceof Uint8Array ? decodeIp(ip) : undefined;
-        if (host === undefined) return bad(`nodes[${index}] ip must be 4 (IPv4) or 16 (IPv6) bytes`);
-        if (!isPort(port)) return bad(`nodes[${index}] port must be an integer in 1..65535`);
+        if (host === undefined) return badBody(`nodes[${index}] ip must be 4 (IPv4) or 16 (IPv6) bytes`);
+        if (!isPort(port)) return badBody(`nodes[${index}] port must be an integer in 1..65535`);
         nodes.push({ publicKey, host, port });
       }
       return { ok: true, value: { nodes } };
     }
     case 'error': {
-      if (!isErrorCode(raw.code)) return bad('field "code" must be an error code from 1 to 8');
+      if (!isErrorCode(raw.code)) return badBody('field "code" must be an error code from 1 to 8');
       if (typeof raw.title !== 'string' || raw.title.length > MAX_TITLE_CHARS) {
-        return bad(`field "title" must be a string of at most ${MAX_TITLE_CHARS} characters`);
+        return badBody(`field "title" must be a string of at most ${MAX_TITLE_CHARS} characters`);
       }
       const details = readStringMap(raw.details, sizes.details, MAX_DETAILS, MAX_DETAIL_CHARS);
-      if (typeof details === 'string') return bad(`field "details" ${details}`);
-      if (details === undefined) return bad(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
+      if (typeof details === 'string') return badBody(`field "details" ${details}`);
+      if (details === undefined) return badBody(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
       return { ok: true, value: { code: raw.code, title: raw.title, details } };
     }
   }
@@ -259,21 +261,20 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
 type ItemResult = { ok: true; value: Item } | { ok: false; error: ProtocolError };
 
 const readItem = (decoded: unknown, limits: ItemLimits, sizes: DeclaredMapSizes): ItemResult => {
-  const bad = (message: string): ItemResult => ({ ok: false, error: { code: ErrorCode.BadRequest, message } });
   const raw = mapFields(decoded, sizes.item);
-  if (raw === undefined) return bad('field "item" must be a map');
-  if (typeof raw === 'string') return bad(`field "item" ${raw}`);
-  if (!isBytes(raw.k, NODE_ID_BYTES)) return bad(`item field "k" (key) must be ${NODE_ID_BYTES} bytes`);
-  if (!(raw.v instanceof Uint8Array) && typeof raw.v !== 'string') return bad('item field "v" (value) must be bytes or a JSON string');
-  if (typeof raw.ts !== 'number') return bad('item field "ts" (timestamp) must be an integer');
-  if (typeof raw.exp !== 'number') return bad('item field "exp" (expires) must be an integer');
-  if (typeof raw.cw !== 'string') return bad('item field "cw" (created_with) must be a string');
-  if (!isBytes(raw.pk, PUBLIC_KEY_BYTES)) return bad(`item field "pk" (public key) must be ${PUBLIC_KEY_BYTES} bytes`);
-  if (typeof raw.n !== 'string') return bad('item field "n" (name) must be a string');
+  if (raw === undefined) return badItem('field "item" must be a map');
+  if (typeof raw === 'string') return badItem(`field "item" ${raw}`);
+  if (!isBytes(raw.k, NODE_ID_BYTES)) return badItem(`item field "k" (key) must be ${NODE_ID_BYTES} bytes`);
+  if (!(raw.v instanceof Uint8Array) && typeof raw.v !== 'string') return badItem('item field "v" (value) must be bytes or a JSON string');
+  if (typeof raw.ts !== 'number') return badItem('item field "ts" (timestamp) must be an integer');
+  if (typeof raw.exp !== 'number') return badItem('item field "exp" (expires) must be an integer');
+  if (typeof raw.cw !== 'string') return badItem('item field "cw" (created_with) must be a string');
+  if (!isBytes(raw.pk, PUBLIC_KEY_BYTES)) return badItem(`item field "pk" (public key) must be ${PUBLIC_KEY_BYTES} bytes`);
+  if (typeof raw.n !== 'string') return badItem('item field "n" (name) must be a string');
   const meta = readStringMap(raw.m, sizes.meta, limits.maxMetaEntries, limits.maxMetaEntryBytes);
-  if (typeof meta === 'string') return bad(`item field "m" (meta) ${meta}`);
-  if (meta === undefined) return bad('item field "m" (meta) must map strings to strings');
-  if (!isBytes(raw.sig, SIGNATURE_BYTES)) return bad(`item field "sig" (signature) must be ${SIGNATURE_BYTES} bytes`);
+  if (typeof meta === 'string') return badItem(`item field "m" (meta) ${meta}`);
+  if (meta === undefined) return badItem('item field "m" (meta) must map strings to strings');
+  if (!isBytes(raw.sig, SIGNATURE_BYTES)) return badItem(`item field "sig" (signature) must be ${SIGNATURE_BYTES} bytes`);
   const item: Item = {
     key: raw.k,
     value: raw.v,

@@ -57,20 +57,38 @@ export const valueLength = (value: ItemValue): number =>
  * big-endian, meta sorted by the UTF-8 bytes of its keys.
  */
 export const itemSigningBytes = (item: UnsignedItem): Buffer => {
-  const parts: Buffer[] = [ITEM_DOMAIN_BYTES];
-  const { kind, bytes } = valueBytes(item.value);
-  parts.push(Buffer.from([kind]), u32(bytes.length), bytes);
-  parts.push(u64(item.timestamp), u64(item.expires));
-  pushString(parts, item.name);
+  // Sized first, then written into one buffer: every Store a node receives builds these bytes to verify the item.
+  const value = item.value;
+  const valueSize = typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+  const nameSize = Buffer.byteLength(item.name, 'utf8');
+  const createdWithSize = Buffer.byteLength(item.createdWith, 'utf8');
   const metaEntries = sortedMeta(item.meta);
-  parts.push(u32(metaEntries.length));
+  let metaSize = 0;
+  for (const [k, v] of metaEntries) metaSize += 8 + k.length + v.length;
+  const size =
+    ITEM_DOMAIN_BYTES.length + 1 + 4 + valueSize + 8 + 8 + 4 + nameSize + 4 + metaSize + 4 + createdWithSize + item.publicKey.length + item.key.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = ITEM_DOMAIN_BYTES.copy(out, 0);
+  out[at++] = typeof value === 'string' ? VALUE_KIND_JSON : VALUE_KIND_BYTES;
+  at = out.writeUInt32BE(valueSize, at);
+  at += typeof value === 'string' ? out.write(value, at, 'utf8') : (out.set(value, at), valueSize);
+  at = writeU64(out, item.timestamp, at);
+  at = writeU64(out, item.expires, at);
+  at = out.writeUInt32BE(nameSize, at);
+  at += out.write(item.name, at, 'utf8');
+  at = out.writeUInt32BE(metaEntries.length, at);
   for (const [k, v] of metaEntries) {
-    pushBytes(parts, k);
-    pushBytes(parts, v);
+    at = out.writeUInt32BE(k.length, at);
+    at += k.copy(out, at);
+    at = out.writeUInt32BE(v.length, at);
+    at += v.copy(out, at);
   }
-  pushString(parts, item.createdWith);
-  parts.push(Buffer.from(item.publicKey), Buffer.from(item.key));
-  return Buffer.concat(parts);
+  at = out.writeUInt32BE(createdWithSize, at);
+  at += out.write(item.createdWith, at, 'utf8');
+  out.set(item.publicKey, at);
+  at += item.publicKey.length;
+  out.set(item.key, at);
+  return out;
 };
 
 export interface NewItem {
@@ -206,20 +224,11 @@ const sortedMeta = (meta: Readonly<Record<string, string>>): Array<[Buffer, Buff
     .map(([k, v]): [Buffer, Buffer] => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])
     .sort((a, b) => Buffer.compare(a[0], b[0]));
 
-const u32 = (n: number): Buffer => {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n);
-  return b;
+/** A u64 big-endian at `at`, for a time already checked to be an integer in [0, 2^53); returns the offset after it. */
+const writeU64 = (out: Buffer, n: number, at: number): number => {
+  // Anything else throws as writeBigUInt64BE(BigInt(n)) always did.
+  if (!Number.isSafeInteger(n) || n < 0) return out.writeBigUInt64BE(BigInt(n), at);
+  out.writeUInt32BE(Math.floor(n / 0x1_0000_0000), at);
+  return out.writeUInt32BE(n % 0x1_0000_0000, at + 4);
 };
 
-const u64 = (n: number): Buffer => {
-  const b = Buffer.allocUnsafe(8);
-  b.writeBigUInt64BE(BigInt(n));
-  return b;
-};
-
-const pushBytes = (parts: Buffer[], bytes: Buffer): void => {
-  parts.push(u32(bytes.length), bytes);
-};
-
-const pushString = (parts: Buffer[], text: string): void => pushBytes(parts, Buffer.from(text, 'utf8'));
