@@ -55,8 +55,11 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-/** How often the routing table is written when it changed: a node killed without warning restarts from a table at most this old. */
-const TABLE_SAVE_INTERVAL_MS = 5_000;
+/**
+ * How often the routing table is checked and written when it changed: a node killed without warning restarts from
+ * a table at most this old. Checking is one JSON.stringify of the table; writing happens only on change.
+ */
+const TABLE_SAVE_INTERVAL_MS = 1_000;
 const JOIN_RETRY_FIRST_MS = 1_000;
 const JOIN_RETRY_MAX_MS = 60_000;
 

@@ -588,7 +588,9 @@ export class DrogulusNode {
       restored = this.table.restore(seeds as TableSnapshot, this.clock.now()).restored;
     }
     if (this.table.size === 0) throw new Error(`join: none of the ${Array.isArray(seeds) ? seeds.length : 'saved'} seed contacts answered`);
-    await this.lookup(this.nodeId, 'node', options);
+    const found = await this.lookup(this.nodeId, 'node', options);
+    // Restored contacts were not pinged: if none of them answered the lookup either, we have not joined anything.
+    if (!Array.isArray(seeds) && found.closest.length === 0) throw new Error(`join: none of the ${restored} saved contacts answered`);
     if (this.profile) await this.set(toHex(this.publicKey), JSON.stringify(this.profile), options);
     return { contacts: this.table.size, seedsAnswered, restored };
   }

@@ -186,6 +186,14 @@ describe('DrogulusNode', () => {
       await expect(net.run(lonely.join([{ host: '10.255.0.1', port: 1908 }]))).rejects.toThrow(/none of the 1 seed/);
     });
 
+    it('fails to join from a saved routing table none of whose contacts answers', async () => {
+      const net = await createTestnet(5, { seed: 6 });
+      const saved = net.nodes[0].table.toSnapshot();
+      for (const node of [...net.nodes]) net.kill(node);
+      const newcomer = net.addNode();
+      await expect(net.run(newcomer.join(saved))).rejects.toThrow(/none of the \d+ saved contacts answered/);
+    });
+
     it('joins from a saved routing table', async () => {
       const net = await createTestnet(5, { seed: 5 });
       const newcomer = net.addNode();

@@ -85,7 +85,9 @@ describe('a cluster of drogulus processes', () => {
   it('restarts a killed node that still holds its items and rejoins without bootstrap', async () => {
     const restarted = await startNodeProcess({ index: 6, dataDir: dataDir(6), port: BASE_PORT + 6, apiPort: BASE_API + 6 });
     nodes[6] = restarted;
-    await waitFor('the restarted node to rejoin from its saved table', async () => (await peersOf(restarted)) >= 3);
+    await waitFor('the restarted node to rejoin from its saved table', async () => (await peersOf(restarted)) >= 3).catch((error: Error) => {
+      throw new Error(`${error.message}; the node said:\n${restarted.output()}`);
+    });
     const { body } = await fetchJson(`${restarted.api}/api/v1/status`);
     expect((body as { items: number }).items).toBeGreaterThanOrEqual(1);
     const got = await runCli(['get', nodes[3]!.publicKey, 'greeting', '--api', restarted.api]);
