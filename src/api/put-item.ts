@@ -36,7 +36,6 @@ export const preparePut = (node: DrogulusNode, name: string, body: PutItemBody):
   const duplicate = body.duplicate ?? node.options.duplicationCount;
   const settings: SetOptions = { expires, duplicate, meta };
   return {
-    count: Math.min(duplicate, node.options.k),
     run: (options) => node.set(name, value, { ...options, ...settings }),
   };
 };

@@ -50,8 +50,6 @@ export const asApiError = (error: unknown): unknown => {
 };
 
 export interface Replication {
-  /** The replica count asked for, already capped at K. */
-  readonly count: number;
   readonly run: (options: ReplicateOptions) => Promise<ReplicateReport>;
 }
 
@@ -74,20 +72,11 @@ export const replyWithReplication = async (request: FastifyRequest, reply: Fasti
     if (!stream.destroyed) stream.write(`${JSON.stringify(event)}\n`);
   };
   reply.code(200).type(NDJSON).header('cache-control', 'no-store').send(stream);
-  // The node asks the `count` closest of the peers that answered its lookup,
-  // or all of them and itself when fewer answered: min(count, answered + 1).
-  const answered = new Set<string>();
-  let lookupDone = false;
   try {
     const report = await replication.run({
-      onEvent: (event) => {
-        if (event.type === 'answered') answered.add(event.peer.idHex);
-      },
-      onReplica: (replica) => {
-        if (!lookupDone) write({ type: 'lookup-done', replicas: Math.min(replication.count, answered.size + 1) });
-        lookupDone = true;
-        write({ type: 'replica', ...replicaToJson(replica) });
-      },
+      // The node says how many replicas it asks (an anomalous cluster next to the key adds to the count), before the first.
+      onLookupDone: (replicas) => write({ type: 'lookup-done', replicas }),
+      onReplica: (replica) => write({ type: 'replica', ...replicaToJson(replica) }),
     });
     write({ type: 'result', status: 201, result: replicationOutcome(report) });
   } catch (error) {

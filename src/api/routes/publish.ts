@@ -39,7 +39,6 @@ export const registerPublishRoutes = (app: FastifyInstance, { node, requireToken
     }
     const duplicate = node.options.duplicationCount;
     return replyWithReplication(request, reply, {
-      count: Math.min(duplicate, node.options.k),
       run: (options) => node.replicate(item, duplicate, options),
     });
   });
