@@ -161,10 +161,16 @@ export const runNode = async (options: RunNodeOptions): Promise<RunningNode> => 
           return await joinOnce(chosen);
         } catch (error) {
           if (stopController.signal.aborted) break;
-          // Someone may have joined through us meanwhile: then we are in the network already.
+          // Someone may have joined through us meanwhile. The table alone does not tell (a failed join from a saved
+          // table leaves its dead contacts there): a join from what the table holds now does.
           if (node.table.size > 0) {
-            logger.info({ contacts: node.table.size }, 'joined the network through nodes that contacted us');
-            return { contacts: node.table.size, source: 'inbound' };
+            const inbound = await node.join(node.table.toSnapshot(), { signal: stopController.signal }).catch(() => undefined);
+            if (inbound) {
+              saveTableIfChanged();
+              logger.info({ contacts: inbound.contacts }, 'joined the network through nodes that contacted us');
+              return { contacts: inbound.contacts, source: 'inbound' };
+            }
+            if (stopController.signal.aborted) break;
           }
           logger.warn({ err: (error as Error).message, retryInMs: delay }, 'could not join yet; retrying, and others may join through us meanwhile');
           await pause(delay);

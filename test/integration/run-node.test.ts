@@ -18,9 +18,13 @@ const running: RunningNode[] = [];
 const dirs: Array<{ path: string; remove: () => void }> = [];
 
 /** A node and the messages it logged, so a test can wait for what the node says it did. */
-const start = async (port: number, identity = Identity.generate()): Promise<{ node: RunningNode; dataDir: string; logged: string[] }> => {
-  const dir = tempDir('drogulus-run-node-');
-  dirs.push(dir);
+const start = async (port: number, identity = Identity.generate(), dataDir?: string): Promise<{ node: RunningNode; dataDir: string; logged: string[] }> => {
+  let path = dataDir;
+  if (path === undefined) {
+    const dir = tempDir('drogulus-run-node-');
+    dirs.push(dir);
+    path = dir.path;
+  }
   const logged: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -28,9 +32,9 @@ const start = async (port: number, identity = Identity.generate()): Promise<{ no
       done();
     },
   });
-  const node = await runNode({ identity, dataDir: dir.path, host: '127.0.0.1', port, apiHost: '127.0.0.1', apiPort: undefined, apiToken: 'unused', logger: pino({ level: 'info' }, sink) });
+  const node = await runNode({ identity, dataDir: path, host: '127.0.0.1', port, apiHost: '127.0.0.1', apiPort: undefined, apiToken: 'unused', logger: pino({ level: 'info' }, sink) });
   running.push(node);
-  return { node, dataDir: dir.path, logged };
+  return { node, dataDir: path, logged };
 };
 
 afterEach(async () => {
@@ -55,6 +59,26 @@ describe('runNode', () => {
     expect(result?.source).toBe('bootstrap');
     expect(joiner.node.node.table.size).toBe(1);
     await waitFor('the seed to learn the joiner', () => seed.node.node.table.size === 1);
+  }, 40_000);
+
+  it('keeps retrying after a restart whose saved contacts are all gone, though they are still in its table', async () => {
+    const port = portBlock(4);
+    const seed = await start(port);
+    const identity = Identity.generate();
+    const first = await start(port + 1, identity);
+    await first.node.join([{ host: '127.0.0.1', port, publicKey: seed.node.node.publicKey }]);
+    await first.node.stop();
+    await seed.node.stop();
+    const again = await start(port + 1, identity, first.dataDir);
+    let settled = false;
+    const joining = again.node.keepJoining().finally(() => {
+      settled = true;
+    });
+    await waitFor('a second attempt to fail', () => again.logged.filter((m) => m.startsWith('could not join yet')).length >= 2, 15_000);
+    expect(again.node.node.table.size).toBe(1);
+    expect(settled).toBe(false);
+    await again.node.stop();
+    expect(await joining).toBeUndefined();
   }, 40_000);
 
   it('resolves with nothing when the node stops before any attempt succeeds', async () => {
