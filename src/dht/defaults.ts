@@ -35,6 +35,14 @@ export interface NodeOptions {
   readonly replicateIntervalMs: number;
   /** How often the node looks for refresh and republish work. */
   readonly refreshIntervalMs: number;
+  /**
+   * Self-lookups repeated after a join that left the table holding fewer than
+   * K contacts, 1 s after it and then at doubling delays. Nodes that join at
+   * the same moment through one seed are each told nothing of the other (the
+   * seed admits a newcomer only after its challenge round trip), and would
+   * otherwise not meet until a bucket refresh an hour later.
+   */
+  readonly joinFollowUpLookups: number;
   /** Consecutive failed requests before a contact is evicted. */
   readonly allowedRpcFails: number;
   /** Default number of nodes an item is stored on. */
@@ -156,6 +164,7 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   refreshTimeoutMs: hours(1),
   replicateIntervalMs: hours(1),
   refreshIntervalMs: minutes(10),
+  joinFollowUpLookups: 4,
   allowedRpcFails: 5,
   duplicationCount: 20,
   maxPendingRequests: 8192,
@@ -204,6 +213,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     refreshTimeoutMs: options.refreshTimeoutMs ?? DEFAULTS.refreshTimeoutMs,
     replicateIntervalMs: options.replicateIntervalMs ?? DEFAULTS.replicateIntervalMs,
     refreshIntervalMs: options.refreshIntervalMs ?? DEFAULTS.refreshIntervalMs,
+    joinFollowUpLookups: options.joinFollowUpLookups ?? DEFAULTS.joinFollowUpLookups,
     allowedRpcFails: options.allowedRpcFails ?? DEFAULTS.allowedRpcFails,
     duplicationCount: options.duplicationCount ?? DEFAULTS.duplicationCount,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULTS.maxPendingRequests,
@@ -251,6 +261,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
   }
   if (!Number.isInteger(merged.k) || !Number.isInteger(merged.alpha)) throw new RangeError('options k and alpha must be integers');
   if (!Number.isInteger(merged.disjointPaths) || !Number.isInteger(merged.getQuorum)) throw new RangeError('options disjointPaths and getQuorum must be integers');
+  if (!Number.isInteger(merged.joinFollowUpLookups) || merged.joinFollowUpLookups < 0) throw new RangeError(`option joinFollowUpLookups must be an integer of 0 or more, got ${String(merged.joinFollowUpLookups)}`);
   if (!Number.isInteger(merged.difficulty) || merged.difficulty < 0 || merged.difficulty > MAX_DIFFICULTY) throw new RangeError(`option difficulty must be an integer from 0 to ${MAX_DIFFICULTY}`);
   for (const name of ['densityCheckMinCluster', 'densityCheckMaxCluster'] as const) {
     if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`option ${name} must be an integer of at least 1, got ${String(merged[name])}`);

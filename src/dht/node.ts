@@ -20,7 +20,7 @@ import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { type Address, type ContactInfo, sameAddress } from '../routing/contact.js';
 import { compareDistance } from '../routing/distance.js';
 import { RoutingTable, type TableSnapshot } from '../routing/routing-table.js';
-import type { Clock, TimerHandle } from '../runtime/clock.js';
+import { type Clock, seconds, type TimerHandle } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import type { ItemStore } from '../storage/item-store.js';
 import { MemoryItemStore } from '../storage/memory-item-store.js';
@@ -141,6 +141,7 @@ export class DrogulusNode {
   private readonly context: HandlerContext;
   private readonly profile: Readonly<Record<string, string>> | undefined;
   private maintenanceTimer: TimerHandle | undefined;
+  private followUpTimer: TimerHandle | undefined;
   private maintenance: Promise<MaintenanceReport> | undefined;
   private running = false;
 
@@ -238,6 +239,7 @@ export class DrogulusNode {
     if (!this.running) return;
     this.running = false;
     if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
+    if (this.followUpTimer) this.clock.clearTimeout(this.followUpTimer);
     this.rpc.close();
     await this.maintenance?.catch(() => undefined);
     this.store.saveTable(this.table.toSnapshot());
@@ -591,6 +593,7 @@ export class DrogulusNode {
     const found = await this.lookup(this.nodeId, 'node', options);
     // Restored contacts were not pinged: if none of them answered the lookup either, we have not joined anything.
     if (!Array.isArray(seeds) && found.closest.length === 0) throw new Error(`join: none of the ${restored} saved contacts answered`);
+    this.scheduleFollowUpLookup(1, seconds(1));
     if (this.profile) await this.set(toHex(this.publicKey), JSON.stringify(this.profile), options);
     return { contacts: this.table.size, seedsAnswered, restored };
   }
@@ -744,6 +747,19 @@ export class DrogulusNode {
         this.stats.countDrop('listener-error');
       }
     }
+  }
+
+  /** Repeats the join's self-lookup while the table is short of K contacts (see NodeOptions.joinFollowUpLookups). */
+  private scheduleFollowUpLookup(attempt: number, delayMs: number): void {
+    if (attempt > this.options.joinFollowUpLookups || !this.running) return;
+    if (this.followUpTimer) this.clock.clearTimeout(this.followUpTimer);
+    this.followUpTimer = this.clock.setTimeout(() => {
+      this.followUpTimer = undefined;
+      if (!this.running || this.table.size >= this.options.k) return;
+      this.lookup(this.nodeId, 'node')
+        .catch(() => undefined)
+        .finally(() => this.scheduleFollowUpLookup(attempt + 1, delayMs * 2));
+    }, delayMs);
   }
 
   private scheduleMaintenance(): void {

@@ -182,7 +182,14 @@ describe.skipIf(!capability.ok)(capability.ok ? 'chaos across eight hosts in net
       for (const r of keys) expect(r.code, r.stderr).toBe(0);
       await start(0);
       await Promise.all(SEEDS.slice(1).map((i) => start(i, `${hostAt(0).address}:${DHT_PORT}`)));
-      await waitFor('the seeds to know each other', async () => (await Promise.all(SEEDS.map((i) => statusIn(hostAt(i))))).every((s) => s !== undefined && s.peers >= SEEDS.length - 1), 30_000);
+      let seedPeers: Array<number | undefined> = [];
+      await waitFor('the seeds to know each other', async () => {
+        const statuses = await Promise.all(SEEDS.map((i) => statusIn(hostAt(i))));
+        seedPeers = statuses.map((s) => s?.peers);
+        return statuses.every((s) => s !== undefined && s.peers >= SEEDS.length - 1);
+      }, 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}: peers known by each seed ${JSON.stringify(seedPeers)}`);
+      });
       const bootstrap = SEEDS.map((i) => `${hostAt(i).address}:${DHT_PORT}`).join(',');
       await Promise.all(network!.hosts.filter((h) => !SEEDS.includes(h.index)).map((h) => start(h.index, bootstrap)));
       await waitFor('every node to know at least half of the others', async () => {

@@ -170,6 +170,59 @@ describe('DrogulusNode', () => {
       expect(others.filter((n) => last.table.get(n.nodeId) !== undefined).length).toBeGreaterThanOrEqual(8);
     });
 
+    describe('two nodes joining at the same moment through one seed', () => {
+      /**
+       * The seed's challenge Pings (a newcomer enters its table only after one
+       * is answered) take 100 ms instead of 5, as on a loaded host: each
+       * newcomer's whole join is over before the seed admits the other.
+       */
+      const joinTogether = async (options: { joinFollowUpLookups?: number }) => {
+        let challenge = false;
+        const net = await createTestnet(1, { seed: 21, nodeOptions: { ...NO_AUTO_MAINTENANCE, ...options }, latencyMs: () => (challenge ? 100 : LATENCY_MS) });
+        const [seed] = net.nodes;
+        net.network.tap((p) => {
+          const decoded = inspectMessage(p.bytes);
+          challenge = p.from.host === seed.address.host && decoded.ok && decoded.value.message.type === 'ping';
+        });
+        const [b, c] = [net.addNode(), net.addNode()];
+        const via = [{ ...seed.address, publicKey: seed.publicKey }];
+        await net.run(Promise.all([b.join(via), c.join(via)]));
+        return { net, seed, b, c };
+      };
+
+      it('are told nothing of each other by the seed, which admits each only after its challenge', async () => {
+        const { b, c } = await joinTogether({});
+        expect(b.table.get(c.nodeId)).toBeUndefined();
+        expect(c.table.get(b.nodeId)).toBeUndefined();
+      });
+
+      it('meet within seconds through the self-lookups a short table repeats', async () => {
+        const { net, seed, b, c } = await joinTogether({});
+        await net.clock.advance(seconds(2));
+        expect(b.table.get(c.nodeId)).toBeDefined();
+        expect(c.table.get(b.nodeId)).toBeDefined();
+        expect(seed.table.size).toBe(2);
+      });
+
+      it('stay strangers for the hour until a bucket refresh without them', async () => {
+        const { net, b, c } = await joinTogether({ joinFollowUpLookups: 0 });
+        await net.clock.advance(minutes(30));
+        expect(b.table.get(c.nodeId)).toBeUndefined();
+      });
+
+      it('repeats at most joinFollowUpLookups self-lookups, 1 s after the join and then at doubling delays', async () => {
+        const { net, b } = await joinTogether({ joinFollowUpLookups: 3 });
+        const lookups: number[] = [];
+        const started = net.clock.now();
+        b.onMeasurement((m) => {
+          if (m.type === 'lookup') lookups.push(net.clock.now() - started);
+        });
+        await net.clock.advance(hours(1));
+        expect(lookups).toHaveLength(3);
+        expect(lookups.map((ms) => Math.floor(ms / 1000))).toEqual([1, 3, 7]);
+      });
+    });
+
     it('reports how many seeds answered and how many contacts it now has', async () => {
       const net = await createTestnet(4, { seed: 3 });
       const newcomer = net.addNode();
@@ -425,7 +478,8 @@ describe('DrogulusNode', () => {
     });
 
     it('changes no routing table when a captured request is replayed from another address', async () => {
-      const net = await createTestnet(6, { seed: 34 });
+      // No self-lookups after the joins: the tables must stay still but for what the replay could do.
+      const net = await createTestnet(6, { seed: 34, nodeOptions: { joinFollowUpLookups: 0 } });
       const [a, b, c] = net.nodes;
       const captured: Packet[] = [];
       const untap = net.network.tap((p) => {
