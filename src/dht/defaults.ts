@@ -43,6 +43,15 @@ export interface NodeOptions {
    * otherwise not meet until a bucket refresh an hour later.
    */
   readonly joinFollowUpLookups: number;
+  /**
+   * A publish sends its Stores while its lookup still runs, to each of the
+   * closest candidates as it answers once the closest has answered, instead
+   * of after the lookup: one round trip less on a wide-area network, for the
+   * odd extra copy on a peer the lookup then finds not among the closest.
+   */
+  readonly earlyStores: boolean;
+  /** How many of the closest candidates must have answered before a publish's early Stores start. */
+  readonly earlyStoresAfter: number;
   /** Consecutive failed requests before a contact is evicted. */
   readonly allowedRpcFails: number;
   /** Default number of nodes an item is stored on. */
@@ -165,6 +174,8 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   replicateIntervalMs: hours(1),
   refreshIntervalMs: minutes(10),
   joinFollowUpLookups: 4,
+  earlyStores: true,
+  earlyStoresAfter: 3,
   allowedRpcFails: 5,
   duplicationCount: 20,
   maxPendingRequests: 8192,
@@ -214,6 +225,8 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     replicateIntervalMs: options.replicateIntervalMs ?? DEFAULTS.replicateIntervalMs,
     refreshIntervalMs: options.refreshIntervalMs ?? DEFAULTS.refreshIntervalMs,
     joinFollowUpLookups: options.joinFollowUpLookups ?? DEFAULTS.joinFollowUpLookups,
+    earlyStores: options.earlyStores ?? DEFAULTS.earlyStores,
+    earlyStoresAfter: options.earlyStoresAfter ?? DEFAULTS.earlyStoresAfter,
     allowedRpcFails: options.allowedRpcFails ?? DEFAULTS.allowedRpcFails,
     duplicationCount: options.duplicationCount ?? DEFAULTS.duplicationCount,
     maxPendingRequests: options.maxPendingRequests ?? DEFAULTS.maxPendingRequests,
@@ -251,7 +264,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     densityCheckMaxCluster: options.densityCheckMaxCluster ?? DEFAULTS.densityCheckMaxCluster,
   };
   const positive: Array<keyof NodeOptions> = [
-    'k', 'alpha', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes',
+    'k', 'alpha', 'earlyStoresAfter', 'rpcTimeoutMs', 'lookupTimeoutMs', 'refreshIntervalMs', 'allowedRpcFails', 'duplicationCount', 'maxPendingRequests', 'republishConcurrency', 'maxMessageBytes',
     'maxContactsPerHostPerBucket', 'maxContactsPerNetworkPerBucket', 'maxContactsPerHost', 'requestsPerSecondPerSource', 'requestBurstPerSource', 'maxTrackedSources',
     'maxProvenAddresses', 'provenAddressTtlMs', 'maxRecentRequests', 'replayWindowMs', 'disjointPaths', 'getQuorum', 'maxLookupContactsPerNetwork',
   ];
@@ -259,7 +272,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     const value = merged[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new RangeError(`option ${name} must be a positive number, got ${String(value)}`);
   }
-  if (!Number.isInteger(merged.k) || !Number.isInteger(merged.alpha)) throw new RangeError('options k and alpha must be integers');
+  if (!Number.isInteger(merged.k) || !Number.isInteger(merged.alpha) || !Number.isInteger(merged.earlyStoresAfter)) throw new RangeError('options k, alpha and earlyStoresAfter must be integers');
   if (!Number.isInteger(merged.disjointPaths) || !Number.isInteger(merged.getQuorum)) throw new RangeError('options disjointPaths and getQuorum must be integers');
   if (!Number.isInteger(merged.joinFollowUpLookups) || merged.joinFollowUpLookups < 0) throw new RangeError(`option joinFollowUpLookups must be an integer of 0 or more, got ${String(merged.joinFollowUpLookups)}`);
   if (!Number.isInteger(merged.difficulty) || merged.difficulty < 0 || merged.difficulty > MAX_DIFFICULTY) throw new RangeError(`option difficulty must be an integer from 0 to ${MAX_DIFFICULTY}`);

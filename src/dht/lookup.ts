@@ -113,6 +113,22 @@ export interface LookupParams {
    * Undefined: alpha requests from the start.
    */
   readonly hedgeMs?: (peer: Candidate) => number;
+  /**
+   * Told after every answer the K closest live candidates (the anomalous
+   * cluster, `cluster` of them, in front), whatever their state, with a
+   * handle to settle candidates itself: a publish sends its Stores to the
+   * closest once it is in the key's neighbourhood, and a Store answered
+   * proves a peer alive, as a FindNode answer would.
+   */
+  readonly onClosest?: (closest: readonly Candidate[], cluster: number, control: LookupControl) => void;
+}
+
+/** What a caller may do to a running lookup's candidates (LookupParams.onClosest). */
+export interface LookupControl {
+  /** Takes a candidate not yet asked for the caller to ask instead; false when it was asked already or is out. */
+  claim(candidate: Candidate): boolean;
+  /** The caller's request to a claimed candidate was answered (true) or failed (false). */
+  settle(candidate: Candidate, answered: boolean): void;
 }
 
 const ANSWERED: ReadonlySet<Candidate['state']> = new Set(['answered']);
@@ -135,6 +151,8 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
     const shortlist: Candidate[] = []; // every candidate seen, closest first
     const inner = new AbortController();
     let inFlight = 0;
+    /** Candidates claimed by the caller (onClosest) whose request it has not settled yet. */
+    const claimed = new Set<Candidate>();
     let requests = 0;
     let failures = 0;
     let finished = false;
@@ -299,6 +317,14 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
       if (finished) return;
       if (params.shouldStop?.()) return finish();
       let best = liveClosest();
+      if (params.onClosest) {
+        try {
+          params.onClosest(best, clusterOfLast, control);
+        } catch {
+          listenerErrors++;
+        }
+        if (finished) return;
+      }
       const head = best[0];
       if (head && (announced === undefined || compareDistance(head.id, announced.id, target) < 0)) {
         announced = head;
@@ -341,16 +367,37 @@ export const lookup = (deps: LookupDeps, params: LookupParams): Promise<LookupRe
             inFlight--;
             if (finished) return;
             openUp();
-            c.state = 'failed';
-            failures++;
-            emit({ type: 'failed', peer: c, reason: error.message });
+            // A candidate the caller's own request proved alive stays so.
+            if (c.state !== 'answered') {
+              c.state = 'failed';
+              failures++;
+              emit({ type: 'failed', peer: c, reason: error.message });
+            }
             step();
           },
         );
       }
       if (finished) return;
-      const done = best.every((c) => c.state === 'answered') || (inFlight === 0 && !best.some((c) => c.state === 'new'));
+      const done = best.every((c) => c.state === 'answered') || (inFlight === 0 && claimed.size === 0 && !best.some((c) => c.state === 'new'));
       if (done) finish();
+    };
+
+    const control: LookupControl = {
+      claim(c) {
+        if (finished || c.state !== 'new') return false;
+        c.state = 'asked';
+        claimed.add(c);
+        return true;
+      },
+      settle(c, answered) {
+        if (finished || !claimed.delete(c)) return;
+        if (answered) c.state = 'answered';
+        else {
+          c.state = 'failed';
+          failures++;
+        }
+        step();
+      },
     };
 
     if (params.signal?.aborted) {

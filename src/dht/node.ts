@@ -33,7 +33,7 @@ import { handlePing } from './handlers/ping.js';
 import { acceptItem, handleStore, type StoreOutcome } from './handlers/store.js';
 import { clusterSize, type DensityCheck, distanceFraction, estimateNetworkSize } from './density.js';
 import { disjointLookup } from './disjoint-lookup.js';
-import { type Candidate, lookup, type LookupDeps, type LookupEvent, type LookupKind, type LookupResult } from './lookup.js';
+import { type Candidate, lookup, type LookupDeps, type LookupEvent, type LookupControl, type LookupKind, type LookupParams, type LookupResult } from './lookup.js';
 import { runMaintenance, type MaintenanceReport } from './maintenance.js';
 import { AddressProofs } from './address-proofs.js';
 import { Challenges } from './challenges.js';
@@ -489,7 +489,7 @@ export class DrogulusNode {
    * disjoint paths when disjointPaths > 1, collecting getQuorum copies of a
    * value when that is above 1 (S/Kademlia section 4.4).
    */
-  lookup(target: Uint8Array, kind: LookupKind, options: OperationOptions = {}): Promise<LookupResult> {
+  lookup(target: Uint8Array, kind: LookupKind, options: OperationOptions & Pick<LookupParams, 'onClosest'> = {}): Promise<LookupResult> {
     const targetId = Buffer.from(target);
     this.stats.lookups++;
     this.table.touchBucketFor(targetId, this.clock.now());
@@ -522,8 +522,10 @@ export class DrogulusNode {
       density,
       hedgeMs: this.options.valueHedgeMs > 0 ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
     };
+    // Over disjoint paths each path would report its own closest: only a single path tells.
+    const onClosest = disjointPaths === 1 ? options.onClosest : undefined;
     const startedMs = this.clock.now();
-    const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, params);
+    const running = disjointPaths > 1 || (kind === 'value' && getQuorum > 1) ? disjointLookup(deps, { ...params, paths: disjointPaths, quorum: getQuorum }) : lookup(deps, { ...params, onClosest });
     if (this.measurementListeners.size > 0) {
       running.then(
         (result) => this.measured({ type: 'lookup', kind, outcome: 'done', rounds: result.rounds, ms: this.clock.now() - startedMs }),
@@ -604,7 +606,40 @@ export class DrogulusNode {
     const problem = checkItem(item, this.clock.now());
     if (problem) throw new ItemRefusedError(problem.code, problem.message);
     const count = Math.min(duplicate, this.options.k);
-    const found = await this.lookup(item.key, 'node', options);
+    /**
+     * Stores sent while the lookup still runs, by peer. Once the closest
+     * candidate has answered, the lookup is in the key's neighbourhood: each
+     * of the `count` closest candidates is sent the item at once, those not
+     * yet asked instead of a FindNode (the Store's sealed answer proves them
+     * alive; those already asked have told what they know). The lookup ends
+     * when all of them answered the one or the other, so the slowest replica
+     * costs one round trip instead of a FindNode and then a Store. A peer the
+     * lookup then pushes out of the closest keeps an extra copy, as a
+     * Kademlia cache would.
+     */
+    const sent = new Map<string, Promise<ReplicaOutcome>>();
+    const sendStore = (peer: Candidate): Promise<ReplicaOutcome> => {
+      let outcome = sent.get(peer.idHex);
+      if (!outcome) sent.set(peer.idHex, (outcome = this.storeRemotely(peer, item, options.signal)));
+      return outcome;
+    };
+    const onClosest = this.options.earlyStores
+      ? (closest: readonly Candidate[], cluster: number, control: LookupControl): void => {
+          if (closest.length === 0 || !closest.slice(0, this.options.earlyStoresAfter).every((c) => c.state === 'answered')) return;
+          // As the final choice will: when we are closer than the last of them, we are a replica and it is not.
+          let end = Math.min(closest.length, cluster + count);
+          if (end === cluster + count && compareDistance(this.nodeId, closest[end - 1].id, item.key) < 0) end--;
+          for (let i = 0; i < end; i++) {
+            const peer = closest[i];
+            if (sent.has(peer.idHex)) continue;
+            if (peer.state === 'new') {
+              if (!control.claim(peer)) continue;
+              void sendStore(peer).then((outcome) => control.settle(peer, outcome.status !== 'failed'));
+            } else if (peer.state === 'answered' || peer.state === 'asked') void sendStore(peer);
+          }
+        }
+      : undefined;
+    const found = await this.lookup(item.key, 'node', { ...options, onClosest });
     // An anomalous cluster next to the key (density.ts) is stored on as well, but does not count towards the `count` closest.
     const total = found.cluster + count;
     const closest = found.closest.slice(0, total);
@@ -617,21 +652,9 @@ export class DrogulusNode {
     };
     options.onLookupDone?.(remote.length + (selfIsReplica ? 1 : 0));
     if (selfIsReplica) record(this.storeLocally(item, SELF));
-    await Promise.all(
-      remote.map(async (peer) => {
-        try {
-          const reply = (await this.request(peer, { type: 'store', item }, options.signal)).message;
-          if (reply.type === 'error') {
-            const held = Number(reply.details.timestamp);
-            const heldTimestamp = reply.code === ErrorCode.SupersededValue && Number.isSafeInteger(held) ? { heldTimestamp: held } : {};
-            record({ peer: peer.idHex, status: 'refused', code: reply.code, message: reply.details.message ?? reply.title, ...heldTimestamp });
-          }
-          else record({ peer: peer.idHex, status: 'stored' });
-        } catch (error) {
-          record({ peer: peer.idHex, status: 'failed', reason: (error as Error).message });
-        }
-      }),
-    );
+    const chosen = new Set(remote.map((peer) => peer.idHex));
+    this.stats.extraStores += [...sent.keys()].filter((idHex) => !chosen.has(idHex)).length;
+    await Promise.all(remote.map(async (peer) => record(await sendStore(peer))));
     return {
       key: toHex(item.key),
       attempted: replicas.length,
@@ -639,6 +662,19 @@ export class DrogulusNode {
       replicas,
       lookup: { rounds: found.rounds, requests: found.requests },
     };
+  }
+
+  /** Sends a Store and says how it went; never throws. */
+  private async storeRemotely(peer: Candidate, item: Item, signal: AbortSignal | undefined): Promise<ReplicaOutcome> {
+    try {
+      const reply = (await this.request(peer, { type: 'store', item }, signal)).message;
+      if (reply.type !== 'error') return { peer: peer.idHex, status: 'stored' };
+      const held = Number(reply.details.timestamp);
+      const heldTimestamp = reply.code === ErrorCode.SupersededValue && Number.isSafeInteger(held) ? { heldTimestamp: held } : {};
+      return { peer: peer.idHex, status: 'refused', code: reply.code, message: reply.details.message ?? reply.title, ...heldTimestamp };
+    } catch (error) {
+      return { peer: peer.idHex, status: 'failed', reason: (error as Error).message };
+    }
   }
 
   private storeLocally(item: Item, peer: string): ReplicaOutcome {

@@ -9,7 +9,7 @@
  */
 import { toHex } from '../crypto/bytes.js';
 import type { NodeOptions } from '../dht/defaults.js';
-import type { DrogulusNode } from '../dht/node.js';
+import { type DrogulusNode, SELF } from '../dht/node.js';
 import { HOUR_MS, MINUTE_MS } from '../runtime/clock.js';
 import { SeededRandom } from '../runtime/random.js';
 import { Churn, CHURN_PRESETS } from './churn.js';
@@ -119,6 +119,12 @@ export interface SimulationReport {
   readonly publish_lookup_ms_p50: number;
   readonly publish_lookup_ms_p95: number;
   readonly replicas_per_put: number;
+  /** Mean number of the K closest live nodes (the publisher among them) that hold a put's replicas. */
+  readonly put_replicas_true_closest_mean: number;
+  /** Fraction of puts stored on exactly the K closest live nodes. */
+  readonly put_replicas_true_closest_fraction: number;
+  /** Stores per put sent, while its lookup ran, to peers it then found not among the closest (earlyStores). */
+  readonly extra_stores_per_put: number;
   /** Fraction of FindNode lookups for random targets that returned all K closest live nodes (null without probes). */
   readonly true_closest_fraction: number | null;
   readonly true_closest_overlap_mean: number | null;
@@ -194,6 +200,8 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
   const publishLookupLatency: number[] = [];
   const allAcked: number[] = [];
   const published: Published[] = [];
+  let replicasTrueClosest = 0;
+  let putsOnTrueClosest = 0;
   for (let i = 0; i < params.items; i++) {
     const publisher = population.pick()!;
     const value = Buffer.from(random.bytes(100));
@@ -210,10 +218,16 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
     publishLatency.push(clock.now() - t0);
     allAcked.push(ackedAt);
     replicas += report.stored;
+    const truth = population.closestIndex().closest(report.item.key, wantReplicas);
+    const holders = new Set(report.replicas.filter((r) => r.status === 'stored').map((r) => (r.peer === SELF ? toHex(publisher.nodeId) : r.peer)));
+    const overlap = truth.filter((id) => holders.has(toHex(id))).length;
+    replicasTrueClosest += overlap;
+    if (overlap === wantReplicas) putsOnTrueClosest++;
     if (report.attempted === wantReplicas && report.stored === wantReplicas) putsOk++;
     published.push({ key: Buffer.from(report.item.key), signature: toHex(report.item.signature), publisher });
   }
 
+  const extraStores = population.nodes.reduce((sum, node) => sum + node.stats.extraStores, 0);
   const gets: GetOutcome[] = [];
   for (const item of published) {
     const getter = population.pick(item.publisher)!;
@@ -261,6 +275,9 @@ export const simulate = async (params: SimulationParams, now: () => number = () 
     publish_lookup_ms_p50: round2(percentile(publishLookupLatency, 0.5)),
     publish_lookup_ms_p95: round2(percentile(publishLookupLatency, 0.95)),
     replicas_per_put: round2(params.items ? replicas / params.items : 0),
+    put_replicas_true_closest_mean: round2(params.items ? replicasTrueClosest / params.items : 0),
+    put_replicas_true_closest_fraction: params.items ? ratio(putsOnTrueClosest, params.items) : 0,
+    extra_stores_per_put: round2(params.items ? extraStores / params.items : 0),
     true_closest_fraction: closestProbes.length ? ratio(closestProbes.filter((p) => p.overlap === p.wanted).length, closestProbes.length) : null,
     true_closest_overlap_mean: closestProbes.length ? round2(mean(closestProbes.map((p) => p.overlap))) : null,
     nodes_knowing_18_of_20: knowledge.fractionKnowingMost,

@@ -648,6 +648,76 @@ describe('lookup hooks for S/Kademlia', () => {
   });
 });
 
+describe('a caller settling candidates itself (onClosest)', () => {
+  /**
+   * A caller that, once the closest candidate has answered, claims every
+   * candidate of the K closest not yet asked and "asks" it itself, its answer
+   * coming `callerMs` later (or failing, for the names in `callerFails`).
+   */
+  const claimingCaller = (clock: ManualClock, callerMs: number, callerFails: readonly string[] = []) => {
+    const claimed: string[] = [];
+    const onClosest: NonNullable<LookupParams['onClosest']> = (closest, _cluster, control) => {
+      if (closest[0]?.state !== 'answered') return;
+      for (const c of closest) {
+        if (!control.claim(c)) continue;
+        claimed.push(nameOf(c));
+        clock.setTimeout(() => control.settle(c, !callerFails.includes(nameOf(c))), callerMs);
+      }
+    };
+    return { claimed, onClosest };
+  };
+
+  it('never asks a claimed candidate, and ends once the caller has settled every one of the K closest', async () => {
+    const clock = new ManualClock(T0_MS);
+    const net = new FakeNetwork(clock, { knows: { p6: range(0, 5), p0: range(1, 5) } });
+    const caller = claimingCaller(clock, 5);
+    const p6 = peer('p6');
+    const result = await clock.run(
+      lookup(
+        { ownId: searcher.nodeId, clock, query: net.query, isBlacklisted: () => false, onForgedValue: () => undefined },
+        { target: TARGET, kind: 'node', k: K, alpha: ALPHA, timeoutMs: 60_000, onClosest: caller.onClosest, seeds: [{ id: p6.id, idHex: p6.idHex, publicKey: p6.identity.publicKey, host: p6.host, port: p6.port }] },
+      ),
+    );
+    expect(caller.claimed).toEqual(['p3']);
+    for (const name of caller.claimed) expect(net.asked).not.toContain(name);
+    expect(names(result.closest)).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect(net.maxInFlight).toBeLessThanOrEqual(ALPHA);
+  });
+
+  it('drops a claimed candidate whose settling failed, and lets the next closest in its place', async () => {
+    const clock = new ManualClock(T0_MS);
+    const net = new FakeNetwork(clock, { knows: { p6: range(0, 5), p0: range(1, 5) } });
+    // p0, p1 and p2 are asked first (ALPHA); once p0 has answered the caller claims p3, then p4 in its place.
+    const caller = claimingCaller(clock, 5, ['p3']);
+    const p6 = peer('p6');
+    const result = await clock.run(
+      lookup(
+        { ownId: searcher.nodeId, clock, query: net.query, isBlacklisted: () => false, onForgedValue: () => undefined },
+        { target: TARGET, kind: 'node', k: K, alpha: ALPHA, timeoutMs: 60_000, onClosest: caller.onClosest, seeds: [{ id: p6.id, idHex: p6.idHex, publicKey: p6.identity.publicKey, host: p6.host, port: p6.port }] },
+      ),
+    );
+    expect(caller.claimed).toEqual(['p3', 'p4']);
+    expect(names(result.closest)).toEqual(['p0', 'p1', 'p2', 'p4']);
+    expect(result.failures).toBeGreaterThanOrEqual(1);
+  });
+
+  it('waits for a claimed candidate the caller has not settled yet, however long', async () => {
+    const clock = new ManualClock(T0_MS);
+    const net = new FakeNetwork(clock, { knows: { p6: range(0, 5), p0: range(1, 5) } });
+    const caller = claimingCaller(clock, 500);
+    const p6 = peer('p6');
+    const started = clock.now();
+    const result = await clock.run(
+      lookup(
+        { ownId: searcher.nodeId, clock, query: net.query, isBlacklisted: () => false, onForgedValue: () => undefined },
+        { target: TARGET, kind: 'node', k: K, alpha: ALPHA, timeoutMs: 60_000, onClosest: caller.onClosest, seeds: [{ id: p6.id, idHex: p6.idHex, publicKey: p6.identity.publicKey, host: p6.host, port: p6.port }] },
+      ),
+    );
+    expect(clock.now() - started).toBeGreaterThanOrEqual(500);
+    expect(names(result.closest)).toEqual(['p0', 'p1', 'p2', 'p3']);
+  });
+});
+
 describe('disjoint lookups', () => {
   const seedsOf = (names: readonly string[]) =>
     names.map((n) => {

@@ -565,6 +565,30 @@ describe('DrogulusNode', () => {
       expect(holders(net, item.key).sort(byDistanceTo(item.key))).toEqual(expected);
     });
 
+    it('with early Stores, publishes on the K closest a round trip sooner, sending the last of them a Store instead of a FindNode', async () => {
+      const publish = async (earlyStores: boolean) => {
+        const net = await createTestnet(60, { seed: 43, nodeOptions: { ...NO_AUTO_MAINTENANCE, earlyStores } });
+        const item = createItem(publisher, { name: 'early', value: '"x"', timestamp: net.clock.now() });
+        const [origin] = net.nodes;
+        const started = net.clock.now();
+        const report = await net.run(origin.replicate(item));
+        const closest = net.nodes.slice().sort(byDistanceTo(item.key)).slice(0, 20);
+        return { net, item, origin, report, ms: net.clock.now() - started, closest };
+      };
+      const early = await publish(true);
+      const late = await publish(false);
+      for (const run of [early, late]) {
+        expect(run.report).toMatchObject({ attempted: 20, stored: 20 });
+        const held = holders(run.net, run.item.key);
+        for (const node of run.closest) expect(held).toContain(node);
+        // Any other holder is an early Store to a peer the lookup then found not among the closest, and counted.
+        expect(held.length - 20).toBe(run.origin.stats.extraStores);
+      }
+      expect(late.origin.stats.extraStores).toBe(0);
+      expect(early.ms).toBeLessThan(late.ms);
+      expect(early.report.lookup.requests).toBeLessThan(late.report.lookup.requests);
+    });
+
     it('stores on at most K nodes, however many are asked for', async () => {
       const net = await createTestnet(10, { seed: 41, nodeOptions: { k: 4 } });
       const item = createItem(publisher, { name: 'capped', value: '"x"', timestamp: net.clock.now() });
