@@ -50,6 +50,12 @@ export interface NodeOptions {
    * odd extra copy on a peer the lookup then finds not among the closest.
    */
   readonly earlyStores: boolean;
+  /**
+   * The shortest wait before a request with no answer is sent again, under a
+   * fresh request id, to a peer (src/dht/retransmit-timer.ts: RTT-adaptive
+   * above this floor, at most half of rpcTimeoutMs). 0: never sent again.
+   */
+  readonly retransmitMinMs: number;
   /** How many of the closest candidates must have answered before a publish's early Stores start. */
   readonly earlyStoresAfter: number;
   /** Consecutive failed requests before a contact is evicted. */
@@ -175,6 +181,7 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   refreshIntervalMs: minutes(10),
   joinFollowUpLookups: 4,
   earlyStores: true,
+  retransmitMinMs: 250,
   earlyStoresAfter: 3,
   allowedRpcFails: 5,
   duplicationCount: 20,
@@ -226,6 +233,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     refreshIntervalMs: options.refreshIntervalMs ?? DEFAULTS.refreshIntervalMs,
     joinFollowUpLookups: options.joinFollowUpLookups ?? DEFAULTS.joinFollowUpLookups,
     earlyStores: options.earlyStores ?? DEFAULTS.earlyStores,
+    retransmitMinMs: options.retransmitMinMs ?? DEFAULTS.retransmitMinMs,
     earlyStoresAfter: options.earlyStoresAfter ?? DEFAULTS.earlyStoresAfter,
     allowedRpcFails: options.allowedRpcFails ?? DEFAULTS.allowedRpcFails,
     duplicationCount: options.duplicationCount ?? DEFAULTS.duplicationCount,
@@ -279,7 +287,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
   for (const name of ['densityCheckMinCluster', 'densityCheckMaxCluster'] as const) {
     if (!Number.isInteger(merged[name]) || merged[name] < 1) throw new RangeError(`option ${name} must be an integer of at least 1, got ${String(merged[name])}`);
   }
-  for (const name of ['valueHedgeMs', 'padRequestsToBytes', 'padPingsToBytes', 'maxStoredBytes', 'maxItemsPerPublisher', 'maxBytesPerPublisher', 'densityCheckFactor'] as const) {
+  for (const name of ['valueHedgeMs', 'retransmitMinMs', 'padRequestsToBytes', 'padPingsToBytes', 'maxStoredBytes', 'maxItemsPerPublisher', 'maxBytesPerPublisher', 'densityCheckFactor'] as const) {
     if (!(merged[name] >= 0)) throw new RangeError(`option ${name} must be zero or more, got ${String(merged[name])}`);
   }
   return Object.freeze(merged);

@@ -38,6 +38,7 @@ import { runMaintenance, type MaintenanceReport } from './maintenance.js';
 import { AddressProofs } from './address-proofs.js';
 import { Challenges } from './challenges.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RetransmitTimer } from './retransmit-timer.js';
 import { fitReply, UNPROVEN_DETAIL } from './reply-budget.js';
 import { RpcClient, RpcFailure, type RpcReply } from './rpc.js';
 import { NodeStats } from './stats.js';
@@ -142,6 +143,7 @@ export class DrogulusNode {
   private readonly profile: Readonly<Record<string, string>> | undefined;
   private maintenanceTimer: TimerHandle | undefined;
   private followUpTimer: TimerHandle | undefined;
+  private readonly retransmitTimer: RetransmitTimer;
   private maintenance: Promise<MaintenanceReport> | undefined;
   private running = false;
 
@@ -151,6 +153,7 @@ export class DrogulusNode {
     this.clock = deps.clock;
     this.random = deps.random;
     this.options = resolveOptions(deps.options);
+    this.retransmitTimer = new RetransmitTimer(this.options.retransmitMinMs, this.options.rpcTimeoutMs / 2);
     this.store = deps.store ?? new MemoryItemStore();
     this.profile = deps.profile;
     const { difficulty } = this.options;
@@ -433,13 +436,66 @@ export class DrogulusNode {
    */
   async request(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal?: AbortSignal): Promise<RpcReply> {
     try {
-      const reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, padToBytes: this.padFor(peer, body) });
+      // Only an address that has answered us is sent a second copy: one that never did may be a victim
+      // whose address someone handed us, and must not draw twice the bytes (our challenges go there too).
+      // It is given up sooner instead, two retransmission times, so that a lost datagram does not
+      // hold a lookup for the whole request timeout.
+      let reply: RpcReply;
+      if (this.options.retransmitMinMs === 0) reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, padToBytes: this.padFor(peer, body) });
+      else if (this.isProven(peer.id, peer)) reply = await this.requestWithRetransmit(peer, body, signal);
+      else {
+        const timeoutMs = Math.min(this.options.rpcTimeoutMs, 2 * this.retransmitTimer.after(undefined));
+        reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, timeoutMs, padToBytes: this.padFor(peer, body) });
+      }
+      this.retransmitTimer.observe(reply.rttMs);
       this.verified(reply);
       return reply;
     } catch (error) {
       if (error instanceof RpcFailure && error.reason === 'timeout') this.failed(peer.id, peer);
       throw error;
     }
+  }
+
+  /**
+   * A request that is sent once more, under a fresh request id (a receiver
+   * drops a replayed one), when no answer came within the peer's
+   * retransmission time; the first answer to either copy is the answer, and
+   * both run out together at rpcTimeoutMs. A lost datagram on a wide-area
+   * network then costs a few round trips, not the whole timeout.
+   */
+  private requestWithRetransmit(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal: AbortSignal | undefined): Promise<RpcReply> {
+    const expected = { publicKey: peer.publicKey, id: peer.id };
+    const afterMs = this.retransmitTimer.after(this.table.get(peer.id)?.rttMs);
+    return new Promise<RpcReply>((resolve, reject) => {
+      let settled = false;
+      let outstanding = 1;
+      let firstFailure: unknown;
+      const answered = (reply: RpcReply): void => {
+        if (settled) return;
+        settled = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        resolve(reply);
+      };
+      const failed = (error: unknown): void => {
+        if (settled) return;
+        outstanding--;
+        firstFailure ??= error;
+        // Only a timeout waits for the other copy; an abort or a closed node ends the request at once.
+        const timedOut = error instanceof RpcFailure && error.reason === 'timeout';
+        if (timedOut && (outstanding > 0 || timer !== undefined)) return;
+        settled = true;
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        reject(firstFailure);
+      };
+      let timer: TimerHandle | undefined = this.clock.setTimeout(() => {
+        timer = undefined;
+        if (settled) return;
+        outstanding++;
+        this.stats.retransmits++;
+        this.rpc.request(peer, body, expected, { signal, timeoutMs: this.options.rpcTimeoutMs - afterMs, padToBytes: this.padFor(peer, body) }).then(answered, failed);
+      }, afterMs);
+      this.rpc.request(peer, body, expected, { signal, padToBytes: this.padFor(peer, body) }).then(answered, failed);
+    });
   }
 
   /** Pings an address, with or without knowing its key; resolves with the verified responder. */

@@ -16,6 +16,8 @@ export class NodeStats {
   lookups = 0;
   /** Stores a publish sent while its lookup ran to peers the lookup then found not among the closest (earlyStores). */
   extraStores = 0;
+  /** Requests sent again, under a fresh id, after no answer within the retransmission time. */
+  retransmits = 0;
   /** Bytes of requests (and undecodable input) from addresses that had not proven they receive. */
   unprovenBytesIn = 0;
   /** Bytes we sent to such addresses in answer: replies, challenges, errors. */

@@ -589,6 +589,63 @@ describe('DrogulusNode', () => {
       expect(early.report.lookup.requests).toBeLessThan(late.report.lookup.requests);
     });
 
+    describe('when a Store datagram is lost', () => {
+      /** Every packet from the publisher that carries a Store to `victim` is lost the first time. */
+      const publishLosingFirstStore = async (retransmitMinMs: number) => {
+        let lose = false;
+        const net = await createTestnet(30, { seed: 44, nodeOptions: { ...NO_AUTO_MAINTENANCE, retransmitMinMs }, latencyMs: () => (lose ? hours(1) : LATENCY_MS) });
+        const [origin] = net.nodes;
+        const item = createItem(publisher, { name: 'lossy', value: '"x"', timestamp: net.clock.now() });
+        const victim = net.nodes.filter((n) => n !== origin).sort(byDistanceTo(item.key))[0];
+        let lost = 0;
+        net.network.tap((p) => {
+          const decoded = inspectMessage(p.bytes);
+          lose = lost === 0 && p.from.host === origin.address.host && p.to.host === victim.address.host && decoded.ok && decoded.value.message.type === 'store';
+          if (lose) lost++;
+        });
+        const started = net.clock.now();
+        const report = await net.run(origin.replicate(item));
+        return { report, ms: net.clock.now() - started, origin, victim, lost, item };
+      };
+
+      it('sends it again under a fresh request id after the retransmission time, and every replica is stored long before the request timeout', async () => {
+        const { report, ms, origin, victim, lost, item } = await publishLosingFirstStore(250);
+        expect(lost).toBe(1);
+        expect(report).toMatchObject({ attempted: 20, stored: 20 });
+        expect(victim.store.get(item.key)).toBeDefined();
+        expect(origin.stats.retransmits).toBeGreaterThanOrEqual(1);
+        expect(ms).toBeLessThan(origin.options.rpcTimeoutMs);
+      });
+
+      it('sends an address that never answered us no second copy, and gives it up after two retransmission times', async () => {
+        let silent = '';
+        const net = await createTestnet(6, { seed: 45, nodeOptions: NO_AUTO_MAINTENANCE, latencyMs: (_from, to) => (to.host === silent ? hours(1) : LATENCY_MS) });
+        const [a] = net.nodes;
+        const stranger = net.addNode();
+        silent = stranger.address.host;
+        let copies = 0;
+        net.network.tap((p) => {
+          if (p.to.host === silent) copies++;
+        });
+        const started = net.clock.now();
+        const request = a.request({ publicKey: stranger.publicKey, id: stranger.nodeId, ...stranger.address }, { type: 'find-node', key: a.nodeId });
+        await expect(net.run(request)).rejects.toThrow(/timeout/);
+        expect(copies).toBe(1);
+        expect(a.stats.retransmits).toBe(0);
+        expect(net.clock.now() - started).toBeLessThan(a.options.rpcTimeoutMs);
+      });
+
+      it('without retransmission, waits out the request timeout and counts the replica failed', async () => {
+        const { report, ms, origin, victim, lost, item } = await publishLosingFirstStore(0);
+        expect(lost).toBe(1);
+        expect(report).toMatchObject({ attempted: 20, stored: 19 });
+        expect(report.replicas.find((r) => r.peer === toHex(victim.nodeId))).toMatchObject({ status: 'failed' });
+        expect(victim.store.get(item.key)).toBeUndefined();
+        expect(origin.stats.retransmits).toBe(0);
+        expect(ms).toBeGreaterThanOrEqual(origin.options.rpcTimeoutMs);
+      });
+    });
+
     it('stores on at most K nodes, however many are asked for', async () => {
       const net = await createTestnet(10, { seed: 41, nodeOptions: { k: 4 } });
       const item = createItem(publisher, { name: 'capped', value: '"x"', timestamp: net.clock.now() });
@@ -818,7 +875,8 @@ describe('DrogulusNode', () => {
       expect((await net.run(fourth.runMaintenance())).republished).toBe(1);
       expect(fourth.isAmongClosest(item.key)).toBe(false);
 
-      await net.clock.advance(fourth.options.refreshIntervalMs);
+      // The next run of a node with the default interval (this net's own timers are off: 10,000 h would make every copy due).
+      await net.clock.advance(minutes(10));
       const again = await net.run(fourth.runMaintenance());
       expect(again).toMatchObject({ republished: 0, dropped: 0 });
       expect(fourth.store.get(item.key)).toBeDefined();
