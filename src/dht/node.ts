@@ -691,7 +691,8 @@ export class DrogulusNode {
             if (peer.state === 'new') {
               if (!control.claim(peer)) continue;
               void sendStore(peer).then((outcome) => control.settle(peer, outcome.status !== 'failed'));
-            } else if (peer.state === 'answered' || peer.state === 'asked') void sendStore(peer);
+            } else if (peer.state === 'answered') void sendStore(peer);
+            // One still being asked waits for its answer, which proves its address (a Store to it then may be sent twice).
           }
         }
       : undefined;
