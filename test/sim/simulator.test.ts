@@ -27,5 +27,9 @@ describe('the simulator', () => {
     expect(report.replicas_per_put).toBe(20);
     expect(report.lookup_rounds_p50).toBeGreaterThanOrEqual(1);
     expect(report.messages_per_lookup).toBeGreaterThan(0);
+    // Early Stores: the replicas are still the true K closest, and a copy beyond them is rare.
+    expect(report.put_replicas_true_closest_mean).toBeGreaterThanOrEqual(19.5);
+    expect(report.put_replicas_true_closest_fraction).toBeGreaterThanOrEqual(0.9);
+    expect(report.extra_stores_per_put).toBeLessThan(1);
   });
 });
