@@ -14,6 +14,7 @@ import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
 import { decodeIp, encodeIp } from './ip-address.js';
+import { writeBody } from './body-writer.js';
 import { type DeclaredMapSizes, declaredMapSizes } from './msgpack-maps.js';
 import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
@@ -102,14 +103,13 @@ export const encodeMessage = (message: Message, identity: Identity, sessionKey?:
   }
   const mac = sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES;
   const sealOverhead = mac ? 1 + MAC_BYTES : SEAL_BYTES;
-  const wire = toWire(message);
-  let body = packr.pack(wire);
+  let body = writeBody(message, wireIp) ?? packr.pack(toWire(message));
   const target = options.padToBytes ?? 0;
   if (body.length + sealOverhead < target) {
     // The field costs its key ("pad", 4 bytes) and a bin header (2 bytes up to 255, else 3) besides its bytes.
     const field = target - sealOverhead - body.length - 4;
     const padBytes = Math.max(0, field - 2 <= 255 ? field - 2 : Math.max(256, field - 3));
-    body = packr.pack({ ...wire, pad: Buffer.alloc(padBytes) });
+    body = writeBody(message, wireIp, padBytes) ?? packr.pack({ ...toWire(message), pad: Buffer.alloc(padBytes) });
   }
   // One allocation for the sealed message; the body is copied out of msgpackr's shared buffer once.
   if (mac) {
@@ -398,3 +398,7 @@ const isPort = (x: unknown): x is number => isUint(x) && x >= 1 && x <= 65535;
 
 /** The standard title for a code, as Error messages carry it. */
 export const errorTitle = (code: ErrorCode): string => ERROR_TITLES[code];
+
+/** The body as msgpackr packs the wire object, with `pad` zeros when given: what body-writer.ts must write (its tests compare). */
+export const referenceBody = (message: Message, padBytes?: number): Buffer =>
+  Buffer.from(packr.pack(padBytes === undefined ? toWire(message) : { ...toWire(message), pad: Buffer.alloc(padBytes) }));
