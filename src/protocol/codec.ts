@@ -16,7 +16,7 @@ import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEnc
 import { decodeIp, encodeIp } from './ip-address.js';
 import { writeBody } from './body-writer.js';
 import { type DeclaredMapSizes, declaredMapSizes } from './msgpack-maps.js';
-import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
+import { type Message, type MessageBody, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact, withEnvelope } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 export const SEAL_DOMAIN = 'drogulus/message/v1\0';
@@ -86,11 +86,13 @@ export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage }
 const macScratch = Buffer.alloc(MAC_BYTES);
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-// copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
+// Decoded keys and signatures must not be views into a receive buffer that may be reused: decode
+// copies the body once into memory of its own, and the bins are views of that copy (copyBuffers would
+// give each bin an ArrayBuffer of its own: 40 for a Nodes message, most of a node's garbage).
 // Maps decode as Map, which keeps every key as sent: as objects, msgpackr would rename "__proto__" to
 // "__proto_", make a number key a string, and keep the last of a key sent twice, all without a trace.
 // mapFields checks the keys of each map the decoder reads, then makes it a plain object.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number', copyBuffers: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number' });
 
 /**
  * Encodes and seals `message` with `identity`, which must be the sender's:
@@ -143,7 +145,9 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   const sealBytes = sealKind === 'mac' ? MAC_BYTES : SEAL_BYTES;
   const bodyStart = sealKind === 'mac' ? 1 : 0;
   if (input.length <= bodyStart + sealBytes) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
-  const body = input.subarray(bodyStart, input.length - sealBytes);
+  // Its own memory, not the pool's: a stored item's fields, views of it, pin this message and nothing else.
+  const body = Buffer.allocUnsafeSlow(input.length - sealBytes - bodyStart);
+  input.copy(body, 0, bodyStart, input.length - sealBytes);
   const seal = input.subarray(input.length - sealBytes);
   let decoded: unknown;
   try {
@@ -193,7 +197,6 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
     return failWith(fields, ErrorCode.UnsupportedProtocol, `the sender's key does not meet difficulty ${required}: SHA-512 of its node id must start with ${required} zero bits`);
   }
 
-  const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId, ...(difficulty > 0 ? { difficulty } : {}) };
   const parsed = readBody(type, raw, options, sizes);
   if (!parsed.ok) return failWith(fields, parsed.error.code, parsed.error.message);
 
@@ -208,7 +211,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   } else if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
     return failWith(fields, ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
   }
-  const message = { type, ...envelopeFields, ...parsed.value } as Message;
+  const message = withEnvelope(parsed.value as MessageBody, { requestId, senderPublicKey, replyPort, version, recipientId, difficulty });
   return { ok: true, value: { message, sealKind, senderId: nodeIdOf(senderPublicKey) } };
 };
 
@@ -219,16 +222,16 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
   switch (type) {
     case 'ping':
     case 'pong':
-      return { ok: true, value: {} };
+      return { ok: true, value: { type } };
     case 'find-node':
     case 'find-value':
       if (!isBytes(raw.key, NODE_ID_BYTES)) return badBody(`field "key" must be ${NODE_ID_BYTES} bytes`);
-      return { ok: true, value: { key: raw.key } };
+      return { ok: true, value: { type, key: raw.key } };
     case 'store':
     case 'value': {
       const item = readItem(raw.item, options.itemLimits, sizes);
       if (!item.ok) return item;
-      return { ok: true, value: { item: item.value } };
+      return { ok: true, value: { type, item: item.value } };
     }
     case 'nodes': {
       if (!Array.isArray(raw.nodes)) return badBody('field "nodes" must be an array');
@@ -243,7 +246,7 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
         if (!isPort(port)) return badBody(`nodes[${index}] port must be an integer in 1..65535`);
         nodes.push({ publicKey, host, port });
       }
-      return { ok: true, value: { nodes } };
+      return { ok: true, value: { type, nodes } };
     }
     case 'error': {
       if (!isErrorCode(raw.code)) return badBody('field "code" must be an error code from 1 to 8');
@@ -253,7 +256,7 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
       const details = readStringMap(raw.details, sizes.details, MAX_DETAILS, MAX_DETAIL_CHARS);
       if (typeof details === 'string') return badBody(`field "details" ${details}`);
       if (details === undefined) return badBody(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
-      return { ok: true, value: { code: raw.code, title: raw.title, details } };
+      return { ok: true, value: { type, code: raw.code, title: raw.title, details } };
     }
   }
 };
