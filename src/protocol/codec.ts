@@ -237,9 +237,13 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
       if (!Array.isArray(raw.nodes)) return badBody('field "nodes" must be an array');
       if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return badBody(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
       const nodes: WireContact[] = [];
-      for (const [index, entry] of raw.nodes.entries()) {
+      // Indexed loops, not entries() and destructuring: no iterator results to allocate for K contacts a message.
+      for (let index = 0; index < raw.nodes.length; index++) {
+        const entry: unknown = raw.nodes[index];
         if (!Array.isArray(entry) || entry.length !== 3) return badBody(`nodes[${index}] must be [public_key, ip, port]`);
-        const [publicKey, ip, port] = entry as unknown[];
+        const publicKey: unknown = entry[0];
+        const ip: unknown = entry[1];
+        const port: unknown = entry[2];
         if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return badBody(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
         const host = ip instanceof Uint8Array ? decodeIp(ip) : undefined;
         if (host === undefined) return badBody(`nodes[${index}] ip must be 4 (IPv4) or 16 (IPv6) bytes`);
@@ -371,12 +375,15 @@ const mapFields = (decoded: unknown, declared: number): Fields | string | undefi
   if (!(decoded instanceof Map)) return undefined;
   if (decoded.size !== declared) return 'has a key twice';
   const out: Fields = {};
-  for (const [key, value] of decoded as Map<unknown, unknown>) {
-    if (typeof key !== 'string') return 'has a key that is not a string';
-    if (key === '__proto__') return 'uses the reserved key "__proto__"';
-    out[key] = value;
-  }
-  return out;
+  // forEach, not for-of: a Map's iterator makes a [key, value] array per entry, and every message has a map.
+  let fault: string | undefined;
+  (decoded as Map<unknown, unknown>).forEach((value, key) => {
+    if (fault !== undefined) return;
+    if (typeof key !== 'string') fault = 'has a key that is not a string';
+    else if (key === '__proto__') fault = 'uses the reserved key "__proto__"';
+    else out[key] = value;
+  });
+  return fault ?? out;
 };
 
 /** A map of strings to strings; a string when its keys are at fault (see mapFields), undefined when its shape is. */
