@@ -25,8 +25,24 @@ export class SessionKeys {
     return this.keys.size;
   }
 
+  /**
+   * The last key asked for, by the very object of its public key: a request's
+   * MAC is checked, and its reply sealed, with the key of the same decoded
+   * `pk`, one call after the other. Public keys are never changed in place.
+   */
+  private lastPublicKey: Uint8Array | undefined;
+  private lastKey: Buffer | undefined;
+
   /** The key shared with `peerPublicKey`, or undefined for an unusable key. */
   keyFor(peerPublicKey: Uint8Array): Buffer | undefined {
+    if (peerPublicKey === this.lastPublicKey) return this.lastKey;
+    const key = this.lookUp(peerPublicKey);
+    this.lastPublicKey = peerPublicKey;
+    this.lastKey = key;
+    return key;
+  }
+
+  private lookUp(peerPublicKey: Uint8Array): Buffer | undefined {
     // latin1: one character per byte, half the length of hex, and as exact a key.
     const mapKey = asBuffer(peerPublicKey).toString('latin1');
     const cached = this.keys.get(mapKey);
@@ -47,7 +63,9 @@ export class SessionKeys {
 /** BLAKE2b-256 keyed with a session key over the concatenation of `parts`. */
 export const computeMac = (key: Uint8Array, parts: readonly Uint8Array[], out: Buffer = Buffer.allocUnsafe(MAC_BYTES)): Buffer => {
   // The batch call hashes the parts in order, without copying them together first.
-  sodium.crypto_generichash_batch(out, parts.map(asBuffer), asBuffer(key));
+  // Buffers already (the codec's case) are passed as they are: no array of views to make per message.
+  const buffers = parts.every((p) => Buffer.isBuffer(p)) ? (parts as readonly Buffer[]) : parts.map(asBuffer);
+  sodium.crypto_generichash_batch(out, buffers as Buffer[], asBuffer(key));
   return out;
 };
 

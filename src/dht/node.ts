@@ -15,7 +15,7 @@ import { SessionKeys } from '../crypto/session-keys.js';
 import { type CodecOptions, type DecodedMessage, decodeMessage, encodeMessage } from '../protocol/codec.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { checkItem, compareItemVersions, createItem, type Item, itemKey, type ItemValue } from '../protocol/item.js';
-import { isRequest, type Message, type MessageBody, type Reply, type Request } from '../protocol/messages.js';
+import { isRequest, type Message, type MessageBody, type Reply, type Request, withEnvelope } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { type Address, type ContactInfo, sameAddress } from '../routing/contact.js';
 import { compareDistance } from '../routing/distance.js';
@@ -401,10 +401,10 @@ export class DrogulusNode {
       replyPort: this.address.port,
       version: PROTOCOL_VERSION,
       recipientId: senderId,
-      ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
+      difficulty: this.options.difficulty,
     };
     const sessionKey = this.sessionKeys?.keyFor(request.senderPublicKey);
-    const fitted = fitReply(body, (b) => encodeMessage({ ...b, ...envelope } as Message, this.identity, sessionKey), budgetBytes);
+    const fitted = fitReply(body, (b) => encodeMessage(withEnvelope(b, envelope), this.identity, sessionKey), budgetBytes);
     if (!fitted) {
       this.drop('reply-over-budget');
       return undefined;

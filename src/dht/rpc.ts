@@ -8,7 +8,7 @@
 import { bytesEqual } from '../crypto/bytes.js';
 import type { Identity } from '../crypto/identity.js';
 import { type DecodedMessage, encodeMessage } from '../protocol/codec.js';
-import { type Message, type MessageBody, type Reply, type Request, REQUEST_ID_BYTES } from '../protocol/messages.js';
+import { type Message, type MessageBody, type Reply, type Request, REQUEST_ID_BYTES, withEnvelope } from '../protocol/messages.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 import type { Address, ContactInfo } from '../routing/contact.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
@@ -38,6 +38,9 @@ const rpcFailure = (reason: RpcFailureReason, address: Address): RpcFailure => {
     Error.stackTraceLimit = limit;
   }
 };
+
+/** The recipient id of a Ping to an address whose key we do not know: empty, and only ever read. */
+const EMPTY_ID = Buffer.alloc(0);
 
 /** The map key of a request id: its first 48 bits as a number (the whole id is compared on a match). */
 const idKey = (id: Uint8Array): number => id[0] * 2 ** 40 + id[1] * 2 ** 32 + (((id[2] << 24) | (id[3] << 16) | (id[4] << 8) | id[5]) >>> 0);
@@ -122,15 +125,14 @@ export class RpcClient {
       requestId = Buffer.from(this.random.bytes(REQUEST_ID_BYTES));
       key = idKey(requestId);
     } while (this.pending.has(key));
-    const message = {
-      ...body,
+    const message = withEnvelope(body, {
       requestId,
       senderPublicKey: this.identity.publicKey,
       replyPort: this.transport.localAddress.port,
       version: PROTOCOL_VERSION,
-      recipientId: expected ? expected.id : Buffer.alloc(0),
-      ...(this.options.difficulty ? { difficulty: this.options.difficulty } : {}),
-    } as Message;
+      recipientId: expected ? expected.id : EMPTY_ID,
+      difficulty: this.options.difficulty,
+    });
     const bytes = encodeMessage(message, this.identity, expected ? this.sessionKeyFor(expected.publicKey) : undefined, { padToBytes: options.padToBytes });
     return new Promise<RpcReply>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {

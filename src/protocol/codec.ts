@@ -14,8 +14,9 @@ import { computeMac, MAC_BYTES, macEquals } from '../crypto/session-keys.js';
 import { ErrorCode, ERROR_TITLES, isErrorCode, type ProtocolError } from './errors.js';
 import { checkItemShape, DEFAULT_ITEM_LIMITS, type Item, type ItemLimits, maxEncodedItemBytes } from './item.js';
 import { decodeIp, encodeIp } from './ip-address.js';
+import { writeBody } from './body-writer.js';
 import { type DeclaredMapSizes, declaredMapSizes } from './msgpack-maps.js';
-import { type Message, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact } from './messages.js';
+import { type Message, type MessageBody, REQUEST_ID_BYTES, TYPE_BY_CODE, TYPE_CODES, type WireContact, withEnvelope } from './messages.js';
 import { PROTOCOL_VERSION } from './version.js';
 
 export const SEAL_DOMAIN = 'drogulus/message/v1\0';
@@ -85,11 +86,13 @@ export type DecodeResult = { readonly ok: true; readonly value: DecodedMessage }
 const macScratch = Buffer.alloc(MAC_BYTES);
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-// copyBuffers: decoded keys and signatures must not be views into a receive buffer that may be reused.
+// Decoded keys and signatures must not be views into a receive buffer that may be reused: decode
+// copies the body once into memory of its own, and the bins are views of that copy (copyBuffers would
+// give each bin an ArrayBuffer of its own: 40 for a Nodes message, most of a node's garbage).
 // Maps decode as Map, which keeps every key as sent: as objects, msgpackr would rename "__proto__" to
 // "__proto_", make a number key a string, and keep the last of a key sent twice, all without a trace.
 // mapFields checks the keys of each map the decoder reads, then makes it a plain object.
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number', copyBuffers: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number' });
 
 /**
  * Encodes and seals `message` with `identity`, which must be the sender's:
@@ -102,14 +105,13 @@ export const encodeMessage = (message: Message, identity: Identity, sessionKey?:
   }
   const mac = sessionKey !== undefined && message.recipientId.length === NODE_ID_BYTES;
   const sealOverhead = mac ? 1 + MAC_BYTES : SEAL_BYTES;
-  const wire = toWire(message);
-  let body = packr.pack(wire);
+  let body = writeBody(message, wireIp) ?? packr.pack(toWire(message));
   const target = options.padToBytes ?? 0;
   if (body.length + sealOverhead < target) {
     // The field costs its key ("pad", 4 bytes) and a bin header (2 bytes up to 255, else 3) besides its bytes.
     const field = target - sealOverhead - body.length - 4;
     const padBytes = Math.max(0, field - 2 <= 255 ? field - 2 : Math.max(256, field - 3));
-    body = packr.pack({ ...wire, pad: Buffer.alloc(padBytes) });
+    body = writeBody(message, wireIp, padBytes) ?? packr.pack({ ...toWire(message), pad: Buffer.alloc(padBytes) });
   }
   // One allocation for the sealed message; the body is copied out of msgpackr's shared buffer once.
   if (mac) {
@@ -143,7 +145,9 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   const sealBytes = sealKind === 'mac' ? MAC_BYTES : SEAL_BYTES;
   const bodyStart = sealKind === 'mac' ? 1 : 0;
   if (input.length <= bodyStart + sealBytes) return failure(ErrorCode.BadRequest, 'message is too short to hold a body and a seal');
-  const body = input.subarray(bodyStart, input.length - sealBytes);
+  // Its own memory, not the pool's: a stored item's fields, views of it, pin this message and nothing else.
+  const body = Buffer.allocUnsafeSlow(input.length - sealBytes - bodyStart);
+  input.copy(body, 0, bodyStart, input.length - sealBytes);
   const seal = input.subarray(input.length - sealBytes);
   let decoded: unknown;
   try {
@@ -193,7 +197,6 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
     return failWith(fields, ErrorCode.UnsupportedProtocol, `the sender's key does not meet difficulty ${required}: SHA-512 of its node id must start with ${required} zero bits`);
   }
 
-  const envelopeFields = { requestId, senderPublicKey, replyPort, version, recipientId, ...(difficulty > 0 ? { difficulty } : {}) };
   const parsed = readBody(type, raw, options, sizes);
   if (!parsed.ok) return failWith(fields, parsed.error.code, parsed.error.message);
 
@@ -208,7 +211,7 @@ const decode = (bytes: Uint8Array, options: CodecOptions, checkSeal: boolean): D
   } else if (!verifySignature(senderPublicKey, Buffer.concat([SEAL_DOMAIN_BYTES, body]), seal)) {
     return failWith(fields, ErrorCode.UnverifiableProvenance, 'the message seal does not verify with the sender public key');
   }
-  const message = { type, ...envelopeFields, ...parsed.value } as Message;
+  const message = withEnvelope(parsed.value as MessageBody, { requestId, senderPublicKey, replyPort, version, recipientId, difficulty });
   return { ok: true, value: { message, sealKind, senderId: nodeIdOf(senderPublicKey) } };
 };
 
@@ -219,31 +222,35 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
   switch (type) {
     case 'ping':
     case 'pong':
-      return { ok: true, value: {} };
+      return { ok: true, value: { type } };
     case 'find-node':
     case 'find-value':
       if (!isBytes(raw.key, NODE_ID_BYTES)) return badBody(`field "key" must be ${NODE_ID_BYTES} bytes`);
-      return { ok: true, value: { key: raw.key } };
+      return { ok: true, value: { type, key: raw.key } };
     case 'store':
     case 'value': {
       const item = readItem(raw.item, options.itemLimits, sizes);
       if (!item.ok) return item;
-      return { ok: true, value: { item: item.value } };
+      return { ok: true, value: { type, item: item.value } };
     }
     case 'nodes': {
       if (!Array.isArray(raw.nodes)) return badBody('field "nodes" must be an array');
       if (raw.nodes.length > MAX_CONTACTS_PER_MESSAGE) return badBody(`field "nodes" holds more than ${MAX_CONTACTS_PER_MESSAGE} contacts`);
       const nodes: WireContact[] = [];
-      for (const [index, entry] of raw.nodes.entries()) {
+      // Indexed loops, not entries() and destructuring: no iterator results to allocate for K contacts a message.
+      for (let index = 0; index < raw.nodes.length; index++) {
+        const entry: unknown = raw.nodes[index];
         if (!Array.isArray(entry) || entry.length !== 3) return badBody(`nodes[${index}] must be [public_key, ip, port]`);
-        const [publicKey, ip, port] = entry as unknown[];
+        const publicKey: unknown = entry[0];
+        const ip: unknown = entry[1];
+        const port: unknown = entry[2];
         if (!isBytes(publicKey, PUBLIC_KEY_BYTES)) return badBody(`nodes[${index}] public key must be ${PUBLIC_KEY_BYTES} bytes`);
         const host = ip instanceof Uint8Array ? decodeIp(ip) : undefined;
         if (host === undefined) return badBody(`nodes[${index}] ip must be 4 (IPv4) or 16 (IPv6) bytes`);
         if (!isPort(port)) return badBody(`nodes[${index}] port must be an integer in 1..65535`);
         nodes.push({ publicKey, host, port });
       }
-      return { ok: true, value: { nodes } };
+      return { ok: true, value: { type, nodes } };
     }
     case 'error': {
       if (!isErrorCode(raw.code)) return badBody('field "code" must be an error code from 1 to 8');
@@ -253,7 +260,7 @@ const readBody = (type: Message['type'], raw: Fields, options: CodecOptions, siz
       const details = readStringMap(raw.details, sizes.details, MAX_DETAILS, MAX_DETAIL_CHARS);
       if (typeof details === 'string') return badBody(`field "details" ${details}`);
       if (details === undefined) return badBody(`field "details" must map at most ${MAX_DETAILS} strings to strings`);
-      return { ok: true, value: { code: raw.code, title: raw.title, details } };
+      return { ok: true, value: { type, code: raw.code, title: raw.title, details } };
     }
   }
 };
@@ -368,12 +375,15 @@ const mapFields = (decoded: unknown, declared: number): Fields | string | undefi
   if (!(decoded instanceof Map)) return undefined;
   if (decoded.size !== declared) return 'has a key twice';
   const out: Fields = {};
-  for (const [key, value] of decoded as Map<unknown, unknown>) {
-    if (typeof key !== 'string') return 'has a key that is not a string';
-    if (key === '__proto__') return 'uses the reserved key "__proto__"';
-    out[key] = value;
-  }
-  return out;
+  // forEach, not for-of: a Map's iterator makes a [key, value] array per entry, and every message has a map.
+  let fault: string | undefined;
+  (decoded as Map<unknown, unknown>).forEach((value, key) => {
+    if (fault !== undefined) return;
+    if (typeof key !== 'string') fault = 'has a key that is not a string';
+    else if (key === '__proto__') fault = 'uses the reserved key "__proto__"';
+    else out[key] = value;
+  });
+  return fault ?? out;
 };
 
 /** A map of strings to strings; a string when its keys are at fault (see mapFields), undefined when its shape is. */
@@ -398,3 +408,7 @@ const isPort = (x: unknown): x is number => isUint(x) && x >= 1 && x <= 65535;
 
 /** The standard title for a code, as Error messages carry it. */
 export const errorTitle = (code: ErrorCode): string => ERROR_TITLES[code];
+
+/** The body as msgpackr packs the wire object, with `pad` zeros when given: what body-writer.ts must write (its tests compare). */
+export const referenceBody = (message: Message, padBytes?: number): Buffer =>
+  Buffer.from(packr.pack(padBytes === undefined ? toWire(message) : { ...toWire(message), pad: Buffer.alloc(padBytes) }));

@@ -53,9 +53,27 @@ export const encodeIpv6 = (host: string): Buffer | undefined => {
 
 export const encodeIp = (host: string): Buffer | undefined => encodeIpv4(host) ?? encodeIpv6(host);
 
+/**
+ * IPv4 texts by address, remembered: every Nodes message carries K contacts,
+ * and the same few hundred hosts come back in each. Bounded; emptied when full.
+ */
+const ipv4Texts = new Map<number, string>();
+const IPV4_TEXTS = 4096;
+
+const ipv4Text = (bytes: Uint8Array): string => {
+  const n = ((bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]) >>> 0;
+  let text = ipv4Texts.get(n);
+  if (text === undefined) {
+    if (ipv4Texts.size >= IPV4_TEXTS) ipv4Texts.clear();
+    text = `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+    ipv4Texts.set(n, text);
+  }
+  return text;
+};
+
 /** Canonical text of 4 or 16 address bytes; undefined for any other length. */
 export const decodeIp = (bytes: Uint8Array): string | undefined => {
-  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  if (bytes.length === 4) return ipv4Text(bytes);
   if (bytes.length !== 16) return undefined;
   // IPv4-mapped addresses are given as plain IPv4, as the transports report them.
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return decodeIp(bytes.subarray(12));

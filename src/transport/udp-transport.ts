@@ -176,6 +176,10 @@ export class UdpTransport implements Transport {
   private readonly sockets = new Set<net.Socket>();
   private readonly families = new Map<string, number>();
   private handler: ReceiveHandler | undefined;
+  /** One callback for every datagram sent, rather than a closure made per send. */
+  private readonly afterSend = (error: Error | null): void => {
+    if (error) this.drop('send-error');
+  };
   private closing = false;
   private resolveClosed: () => void = () => undefined;
 
@@ -292,9 +296,7 @@ export class UdpTransport implements Transport {
     // A dual-stack socket reaches IPv4 peers at their IPv4-mapped IPv6 address.
     const target = this.familyOf(this.localAddress.host) === 6 && this.familyOf(host) === 4 ? `::ffff:${host}` : host;
     try {
-      this.udp.send(bytes, port, target, (error) => {
-        if (error) this.drop('send-error');
-      });
+      this.udp.send(bytes, port, target, this.afterSend);
       this.counters.datagramsOut++;
       this.counters.bytesOut += bytes.length;
     } catch {

@@ -30,7 +30,13 @@ export const errorReply = (code: ErrorCode, message: string, extra: Record<strin
   details: { message: message.slice(0, 512), ...extra },
 });
 
-export const toWireContacts = (contacts: ReadonlyArray<{ publicKey: Uint8Array; host: string; port: number }>): ReplyBody => ({
+/**
+ * A Nodes body holding the contacts themselves: the codec reads only their
+ * public key, host and port, so copying each into a wire object would only
+ * make garbage (a FindNode's answer is K contacts, and most messages of a
+ * lookup are FindNodes and their answers).
+ */
+export const toWireContacts = (contacts: ReadonlyArray<{ readonly publicKey: Uint8Array; readonly host: string; readonly port: number }>): ReplyBody => ({
   type: 'nodes',
-  nodes: contacts.map((c) => ({ publicKey: c.publicKey, host: c.host, port: c.port })),
+  nodes: contacts,
 });
