@@ -564,10 +564,11 @@ export class DrogulusNode {
       query: (peer, queryKind, key, signal) => this.query(peer, queryKind, key, signal),
     };
     const density = this.densityCheck();
+    const seeds = this.lookupSeeds(targetId, density);
     const params = {
       target: targetId,
       kind,
-      seeds: this.lookupSeeds(targetId, density),
+      seeds,
       k: this.options.k,
       alpha: this.options.alpha,
       timeoutMs: this.options.lookupTimeoutMs,
@@ -576,7 +577,7 @@ export class DrogulusNode {
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
       density,
-      hedgeMs: this.options.valueHedgeMs > 0 ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
+      hedgeMs: this.options.valueHedgeMs > 0 && this.likelyHolder(targetId, seeds[0]?.id, density) ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
     };
     // Over disjoint paths each path would report its own closest: only a single path tells.
     const onClosest = disjointPaths === 1 ? options.onClosest : undefined;
@@ -589,6 +590,20 @@ export class DrogulusNode {
       );
     }
     return running;
+  }
+
+  /**
+   * Whether the closest contact we know to a key is likely one of its K
+   * closest nodes, which hold its value: within twice the distance at which
+   * the K-th closest lies in a network of the size we estimate. Only then
+   * does a FindValue ask it alone first (valueHedgeMs); far from the key the
+   * first peer cannot hold the value, and waiting on it alone costs a round
+   * trip for nothing. A table too small to estimate from says yes.
+   */
+  private likelyHolder(key: Buffer, closestId: Uint8Array | undefined, density: DensityCheck | undefined): boolean {
+    if (closestId === undefined) return false;
+    const networkSize = density?.networkSize ?? estimateNetworkSize(this.nodeId, this.table.closest(this.nodeId, this.options.k).map((c) => c.id), this.options.k);
+    return networkSize === undefined || distanceFraction(closestId, key) <= (2 * this.options.k) / networkSize;
   }
 
   /** How long a FindValue waits for its first peer alone (see valueHedgeMs): RTT-adaptive, capped. */

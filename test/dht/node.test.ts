@@ -646,6 +646,37 @@ describe('DrogulusNode', () => {
       });
     });
 
+    it('asks the closest known peer alone first only when it is likely among the K closest to the key', async () => {
+      const net = await createTestnet(300, { seed: 46, nodeOptions: NO_AUTO_MAINTENANCE });
+      const origin = net.nodes[0];
+      /** How many requests a FindValue lookup had sent when its first answer came. */
+      const askedBeforeFirstAnswer = async (key: Buffer): Promise<number> => {
+        let asked = 0;
+        let first: number | undefined;
+        await net.run(origin.lookup(key, 'value', { onEvent: (e) => {
+          if (e.type === 'asked') asked++;
+          else if (first === undefined && (e.type === 'answered' || e.type === 'failed' || e.type === 'value')) first = asked;
+        } }));
+        return first ?? asked;
+      };
+      // A contact's own id: the closest peer we know is at distance 0, surely a holder.
+      const near = Buffer.from(origin.table.closest(Buffer.alloc(64, 0xa5), 1)[0].id);
+      expect(await askedBeforeFirstAnswer(near)).toBe(1);
+      // A node that knows only its own neighbourhood (enough to estimate the network's size): for a key
+      // far from all of them the first peer cannot hold the value, so ALPHA requests from the start.
+      const newcomer = net.addNode();
+      const neighbours = net.nodes.filter((n) => n !== newcomer).sort(byDistanceTo(newcomer.nodeId)).slice(0, 20);
+      newcomer.table.restore({ version: 1, nodeId: toHex(newcomer.nodeId), contacts: neighbours.map((n) => ({ publicKey: toHex(n.publicKey), host: n.address.host, port: n.address.port })), blacklist: [] }, net.clock.now());
+      const far = Buffer.from(newcomer.nodeId.map((b) => b ^ 0xff));
+      let asked = 0;
+      let first: number | undefined;
+      await net.run(newcomer.lookup(far, 'value', { onEvent: (e) => {
+        if (e.type === 'asked') asked++;
+        else if (first === undefined && (e.type === 'answered' || e.type === 'failed' || e.type === 'value')) first = asked;
+      } }));
+      expect(first).toBe(newcomer.options.alpha);
+    });
+
     it('stores on at most K nodes, however many are asked for', async () => {
       const net = await createTestnet(10, { seed: 41, nodeOptions: { k: 4 } });
       const item = createItem(publisher, { name: 'capped', value: '"x"', timestamp: net.clock.now() });
