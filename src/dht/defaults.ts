@@ -56,6 +56,12 @@ export interface NodeOptions {
    * above this floor, at most half of rpcTimeoutMs). 0: never sent again.
    */
   readonly retransmitMinMs: number;
+  /**
+   * Kademlia's store-on-join: a node hands a new neighbour the items it is
+   * now among the K closest to (src/dht/handoff.ts), instead of leaving them
+   * to the next republish.
+   */
+  readonly storeOnJoin: boolean;
   /** How many of the closest candidates must have answered before a publish's early Stores start. */
   readonly earlyStoresAfter: number;
   /** Consecutive failed requests before a contact is evicted. */
@@ -182,6 +188,7 @@ export const DEFAULTS: NodeOptions = Object.freeze({
   joinFollowUpLookups: 4,
   earlyStores: true,
   retransmitMinMs: 250,
+  storeOnJoin: true,
   earlyStoresAfter: 3,
   allowedRpcFails: 5,
   duplicationCount: 20,
@@ -234,6 +241,7 @@ export const resolveOptions = (options: Partial<NodeOptions> = {}): NodeOptions 
     joinFollowUpLookups: options.joinFollowUpLookups ?? DEFAULTS.joinFollowUpLookups,
     earlyStores: options.earlyStores ?? DEFAULTS.earlyStores,
     retransmitMinMs: options.retransmitMinMs ?? DEFAULTS.retransmitMinMs,
+    storeOnJoin: options.storeOnJoin ?? DEFAULTS.storeOnJoin,
     earlyStoresAfter: options.earlyStoresAfter ?? DEFAULTS.earlyStoresAfter,
     allowedRpcFails: options.allowedRpcFails ?? DEFAULTS.allowedRpcFails,
     duplicationCount: options.duplicationCount ?? DEFAULTS.duplicationCount,

@@ -39,6 +39,7 @@ import { AddressProofs } from './address-proofs.js';
 import { Challenges } from './challenges.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RetransmitTimer } from './retransmit-timer.js';
+import { Handoff } from './handoff.js';
 import { fitReply, UNPROVEN_DETAIL } from './reply-budget.js';
 import { RpcClient, RpcFailure, type RpcReply } from './rpc.js';
 import { NodeStats } from './stats.js';
@@ -113,6 +114,9 @@ export interface SetOptions extends ReplicateOptions {
 
 export const SELF = 'self';
 
+/** How long new contacts are gathered before one store-on-join pass hands them their items. */
+const HANDOFF_DELAY_MS = 1_000;
+
 /** The shortest wait for a FindValue's first peer alone: a scheduling hiccup is not a lost reply. */
 const MIN_HEDGE_MS = 20;
 
@@ -143,6 +147,8 @@ export class DrogulusNode {
   private readonly profile: Readonly<Record<string, string>> | undefined;
   private maintenanceTimer: TimerHandle | undefined;
   private followUpTimer: TimerHandle | undefined;
+  private handoffTimer: TimerHandle | undefined;
+  private readonly handoff: Handoff;
   private readonly retransmitTimer: RetransmitTimer;
   private maintenance: Promise<MaintenanceReport> | undefined;
   private running = false;
@@ -174,6 +180,17 @@ export class DrogulusNode {
     this.rateLimiter = new RateLimiter({ perSecond: this.options.requestsPerSecondPerSource, burst: this.options.requestBurstPerSource, maxSources: this.options.maxTrackedSources });
     this.proofs = new AddressProofs(this.clock, this.options);
     this.challenges = new Challenges(this.table, this.options);
+    this.handoff = new Handoff({
+      ownId: this.nodeId,
+      k: this.options.k,
+      now: () => this.clock.now(),
+      closest: (key, count) => this.table.closest(key, count),
+      current: (id) => this.table.get(id),
+      isAmongClosest: (key) => this.isAmongClosest(key),
+      items: () => this.store.entries(),
+      send: (to, item) => this.request(to, { type: 'store', item }),
+      concurrency: this.options.republishConcurrency,
+    });
     this.sessionKeys = this.options.sessionMacs ? new SessionKeys(this.identity, this.options.sessionKeyCacheSize) : undefined;
     const sessionKeyFor = (publicKey: Uint8Array): Buffer | undefined => this.sessionKeys?.keyFor(publicKey);
     this.codecOptions = { maxMessageBytes: this.options.maxMessageBytes, itemLimits: this.options.itemLimits, sessionKeyFor, difficulty };
@@ -243,6 +260,7 @@ export class DrogulusNode {
     this.running = false;
     if (this.maintenanceTimer) this.clock.clearTimeout(this.maintenanceTimer);
     if (this.followUpTimer) this.clock.clearTimeout(this.followUpTimer);
+    if (this.handoffTimer) this.clock.clearTimeout(this.handoffTimer);
     this.rpc.close();
     await this.maintenance?.catch(() => undefined);
     this.store.saveTable(this.table.toSnapshot());
@@ -523,8 +541,10 @@ export class DrogulusNode {
     const before = this.table.get(reply.responderId);
     const outcome = this.table.add({ ...reply.responder, id: reply.responderId }, this.clock.now(), reply.rttMs);
     const { host, port } = reply.responder;
-    if (outcome === 'added') this.emit({ type: 'contact-added', idHex: toHex(reply.responderId), host, port });
-    else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex: toHex(reply.responderId), host, port });
+    if (outcome === 'added') {
+      this.emit({ type: 'contact-added', idHex: toHex(reply.responderId), host, port });
+      if (this.options.storeOnJoin) this.noteNewContact(reply.responderId);
+    } else if (outcome === 'updated' && before && !sameAddress(before, reply.responder)) this.emit({ type: 'contact-moved', idHex: toHex(reply.responderId), host, port });
   }
 
   private failed(id: Uint8Array, address: Address): void {
@@ -855,6 +875,20 @@ export class DrogulusNode {
         this.stats.countDrop('listener-error');
       }
     }
+  }
+
+  /** Gathers a new contact for the next store-on-join pass (handoff.ts), a second from now. */
+  private noteNewContact(id: Buffer): void {
+    const contact = this.table.get(id);
+    if (!contact || !this.running || !this.handoff.noteNewContact(contact)) return;
+    this.handoffTimer = this.clock.setTimeout(() => {
+      this.handoffTimer = undefined;
+      if (!this.running) return;
+      this.handoff.pass().then(
+        (stores) => (this.stats.handoffStores += stores),
+        () => this.stats.countDrop('handoff-error'),
+      );
+    }, HANDOFF_DELAY_MS);
   }
 
   /** Repeats the join's self-lookup while the table is short of K contacts (see NodeOptions.joinFollowUpLookups). */

@@ -18,6 +18,8 @@ export class NodeStats {
   extraStores = 0;
   /** Requests sent again, under a fresh id, after no answer within the retransmission time. */
   retransmits = 0;
+  /** Stores sent to new neighbours of the items they are now among the K closest to (store-on-join). */
+  handoffStores = 0;
   /** Bytes of requests (and undecodable input) from addresses that had not proven they receive. */
   unprovenBytesIn = 0;
   /** Bytes we sent to such addresses in answer: replies, challenges, errors. */

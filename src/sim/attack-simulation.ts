@@ -286,11 +286,17 @@ export const runAttackSimulation = async (params: AttackSimulationParams, now: (
     });
   }
   if (params.attack === 'flood') {
-    const copies = (): number => published.reduce((sum, p) => sum + net.nodes.filter((n) => !malicious.has(n) && n.store.get(p.latest.key)).length, 0);
-    const before = copies();
+    // Replicas: copies on honest nodes that count themselves among the item's K closest. The others are
+    // cached or handed-over extras, which the eviction order gives up first, as it should.
+    const copies = (replicasOnly: boolean): number =>
+      published.reduce((sum, p) => sum + net.nodes.filter((n) => !malicious.has(n) && n.store.get(p.latest.key) && (!replicasOnly || n.isAmongClosest(p.latest.key))).length, 0);
+    const before = copies(false);
+    const replicasBefore = copies(true);
     Object.assign(details, await flood(net, malicious, params));
     details.honest_copies_before = before;
-    details.honest_copies_after = copies();
+    details.honest_copies_after = copies(false);
+    details.honest_replicas_before = replicasBefore;
+    details.honest_replicas_after = copies(true);
   }
 
   const gets = await net.getAll(published, perItem, malicious, d, quorum);
