@@ -19,7 +19,7 @@ import type { Contact } from '../routing/contact.js';
 import { isExpired, type Item } from '../protocol/item.js';
 
 /** How many of the holders closest to a key hand it to a newcomer. */
-const SENDERS = 3;
+const SENDERS = 1;
 
 export interface HandoffDeps {
   readonly ownId: Buffer;

@@ -111,7 +111,9 @@ class AttackNetwork {
 
   constructor(params: AttackSimulationParams) {
     // No maintenance during a run: what is measured is the attack, not the hourly republish.
-    this.nodeOptions = { refreshIntervalMs: hours(10_000), ...params.nodeOptions };
+    // No maintenance and no store-on-join: what the gets find is what the publish and the attack left, not what
+    // background replication spread since (a stale holder would otherwise hand its old copy to newcomers).
+    this.nodeOptions = { refreshIntervalMs: hours(10_000), storeOnJoin: false, ...params.nodeOptions };
     this.net = new Testnet({ seed: params.seed, latencyMs: params.latencyMs ?? 5, nodeOptions: this.nodeOptions });
     this.random = new SeededRandom(params.seed ^ 0x5eed);
   }

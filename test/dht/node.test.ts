@@ -309,7 +309,8 @@ describe('DrogulusNode', () => {
 
   describe('store checks, in order', () => {
     const setup = async () => {
-      const net = await createTestnet(3, { seed: 20 });
+      // The checks alone: no store-on-join copy from the other nodes.
+      const net = await createTestnet(3, { seed: 20, nodeOptions: { storeOnJoin: false } });
       const node = net.nodes[0];
       const attacker = new RawPeer(net, 'attacker');
       const events = recordEvents(node);
@@ -593,7 +594,8 @@ describe('DrogulusNode', () => {
       /** Every packet from the publisher that carries a Store to `victim` is lost the first time. */
       const publishLosingFirstStore = async (retransmitMinMs: number) => {
         let lose = false;
-        const net = await createTestnet(30, { seed: 44, nodeOptions: { ...NO_AUTO_MAINTENANCE, retransmitMinMs }, latencyMs: () => (lose ? hours(1) : LATENCY_MS) });
+        // No store-on-join: the victim must hold the item only if the lost Store's second copy reached it.
+        const net = await createTestnet(30, { seed: 44, nodeOptions: { ...NO_AUTO_MAINTENANCE, retransmitMinMs, storeOnJoin: false }, latencyMs: () => (lose ? hours(1) : LATENCY_MS) });
         const [origin] = net.nodes;
         const item = createItem(publisher, { name: 'lossy', value: '"x"', timestamp: net.clock.now() });
         const victim = net.nodes.filter((n) => n !== origin).sort(byDistanceTo(item.key))[0];
@@ -824,8 +826,42 @@ describe('DrogulusNode', () => {
       expect(holders(net, item.key)).toEqual([]);
     });
 
+    describe('store-on-join', () => {
+      /** Publishes an item among whose 10 closest a node not yet joined will be, then lets that node join. */
+      const joinNextToItem = async (storeOnJoin: boolean) => {
+        const net = await createTestnet(30, { seed: 65, nodeOptions: { ...NO_AUTO_MAINTENANCE, storeOnJoin } });
+        const late = net.addNode();
+        let item: Item | undefined;
+        for (let i = 0; !item; i++) {
+          const candidate = createItem(publisher, { name: `handed over ${i}`, value: '"x"', timestamp: net.clock.now() });
+          if (net.nodes.slice().sort(byDistanceTo(candidate.key)).indexOf(late) < 10) item = candidate;
+        }
+        await net.run(net.nodes[0].replicate(item));
+        expect(late.store.get(item.key)).toBeUndefined();
+        await net.join(late);
+        await net.clock.advance(seconds(5));
+        return { net, late, item };
+      };
+
+      it('hands a node that joins next to an item the item within seconds, without waiting for a republish', async () => {
+        const { net, late, item } = await joinNextToItem(true);
+        expect(late.store.get(item.key)).toBeDefined();
+        const sent = net.nodes.reduce((sum, n) => sum + n.stats.handoffStores, 0);
+        expect(sent).toBeGreaterThan(0);
+        // Only the few holders closest to the key send it, not all twenty.
+        expect(sent).toBeLessThanOrEqual(3 * net.nodes.length);
+      });
+
+      it('leaves it to the hourly republish without it', async () => {
+        const { net, late, item } = await joinNextToItem(false);
+        expect(late.store.get(item.key)).toBeUndefined();
+        expect(net.nodes.reduce((sum, n) => sum + n.stats.handoffStores, 0)).toBe(0);
+      });
+    });
+
     it('republishes an item not updated for replicateIntervalMs, so a node that joined since gains it', async () => {
-      const net = await createTestnet(5, { seed: 62, nodeOptions: NO_AUTO_MAINTENANCE });
+      // Republishing alone: no store-on-join.
+      const net = await createTestnet(5, { seed: 62, nodeOptions: { ...NO_AUTO_MAINTENANCE, storeOnJoin: false } });
       const [writer, other] = net.nodes;
       const { item } = await net.run(writer.set('kept', '"x"'));
       const late = net.addNode();
