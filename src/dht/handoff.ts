@@ -10,7 +10,7 @@
  * paper lets only the closest send, against K holders all sending the same
  * item; three, so that one closer holder that is dead or lying cannot keep a
  * newcomer from the item): we send when fewer than SENDERS contacts we know,
- * other than the newcomers and those whose last request failed, are closer to
+ * other than the newcomer and those whose last request failed, are closer to
  * the key than we are. New contacts are gathered and handled in one pass a moment
  * later, so that a burst of arrivals costs one scan of the store.
  */
@@ -19,7 +19,7 @@ import type { Contact } from '../routing/contact.js';
 import { isExpired, type Item } from '../protocol/item.js';
 
 /** How many of the holders closest to a key hand it to a newcomer. */
-const SENDERS = 1;
+const SENDERS = 3;
 
 export interface HandoffDeps {
   readonly ownId: Buffer;
@@ -67,11 +67,14 @@ export class Handoff {
     for (const { item } of deps.items()) {
       if (isExpired(item, now) || !deps.isAmongClosest(item.key)) continue;
       const closest = deps.closest(item.key, deps.k);
-      const closer = closest.filter((c) => c.failures === 0 && !this.isNewcomer(c, near) && compareDistance(c.id, deps.ownId, item.key) < 0).length;
-      if (closer >= SENDERS) continue;
       const last = closest.length < deps.k ? undefined : closest[closest.length - 1];
+      // Contacts we know, alive as far as we can tell, that are closer to the key than we are.
+      const closerThanUs = closest.filter((c) => c.failures === 0 && compareDistance(c.id, deps.ownId, item.key) < 0);
       for (const contact of near) {
-        if (last === undefined || compareDistance(contact.id, last.id, item.key) <= 0) work.push(() => deps.send(contact, item));
+        if (last !== undefined && compareDistance(contact.id, last.id, item.key) > 0) continue;
+        // The newcomer itself does not count: its arrival must not make us think someone else will tell it.
+        const others = closerThanUs.length - (closerThanUs.some((c) => c.idHex === contact.idHex) ? 1 : 0);
+        if (others < SENDERS) work.push(() => deps.send(contact, item));
       }
     }
     let next = 0;
@@ -80,9 +83,5 @@ export class Handoff {
     };
     await Promise.all(Array.from({ length: Math.min(deps.concurrency, work.length) }, worker));
     return work.length;
-  }
-
-  private isNewcomer(contact: Contact, newcomers: readonly Contact[]): boolean {
-    return newcomers.some((n) => n.idHex === contact.idHex);
   }
 }
