@@ -458,13 +458,16 @@ export class DrogulusNode {
       // whose address someone handed us, and must not draw twice the bytes (our challenges go there too).
       // It is given up sooner instead, two retransmission times, so that a lost datagram does not
       // hold a lookup for the whole request timeout.
-      let reply: RpcReply;
-      if (this.options.retransmitMinMs === 0) reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, padToBytes: this.padFor(peer, body) });
-      else if (this.isProven(peer.id, peer)) reply = await this.requestWithRetransmit(peer, body, signal);
-      else {
-        const timeoutMs = Math.min(this.options.rpcTimeoutMs, 2 * this.retransmitTimer.after(undefined));
-        reply = await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, { signal, timeoutMs, padToBytes: this.padFor(peer, body) });
-      }
+      const padToBytes = this.padFor(peer, body);
+      const retransmitting = this.options.retransmitMinMs > 0;
+      const reply =
+        retransmitting && this.isProven(peer.id, peer)
+          ? await this.requestWithRetransmit(peer, body, signal, padToBytes)
+          : await this.rpc.request(peer, body, { publicKey: peer.publicKey, id: peer.id }, {
+              signal,
+              padToBytes,
+              timeoutMs: retransmitting ? Math.min(this.options.rpcTimeoutMs, 2 * this.retransmitTimer.after(undefined)) : undefined,
+            });
       this.retransmitTimer.observe(reply.rttMs);
       this.verified(reply);
       return reply;
@@ -481,7 +484,7 @@ export class DrogulusNode {
    * both run out together at rpcTimeoutMs. A lost datagram on a wide-area
    * network then costs a few round trips, not the whole timeout.
    */
-  private requestWithRetransmit(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal: AbortSignal | undefined): Promise<RpcReply> {
+  private requestWithRetransmit(peer: ContactInfo & { id: Uint8Array }, body: MessageBody<Request>, signal: AbortSignal | undefined, padToBytes: number): Promise<RpcReply> {
     const expected = { publicKey: peer.publicKey, id: peer.id };
     const afterMs = this.retransmitTimer.after(this.table.get(peer.id)?.rttMs);
     return new Promise<RpcReply>((resolve, reject) => {
@@ -510,9 +513,9 @@ export class DrogulusNode {
         if (settled) return;
         outstanding++;
         this.stats.retransmits++;
-        this.rpc.request(peer, body, expected, { signal, timeoutMs: this.options.rpcTimeoutMs - afterMs, padToBytes: this.padFor(peer, body) }).then(answered, failed);
+        this.rpc.request(peer, body, expected, { signal, timeoutMs: this.options.rpcTimeoutMs - afterMs, padToBytes }).then(answered, failed);
       }, afterMs);
-      this.rpc.request(peer, body, expected, { signal, padToBytes: this.padFor(peer, body) }).then(answered, failed);
+      this.rpc.request(peer, body, expected, { signal, padToBytes }).then(answered, failed);
     });
   }
 
@@ -597,7 +600,8 @@ export class DrogulusNode {
       groupOf: (address: Address) => this.table.groupOf(address).network,
       maxPerGroup: this.options.maxLookupContactsPerNetwork,
       density,
-      hedgeMs: this.options.valueHedgeMs > 0 && this.likelyHolder(targetId, seeds[0]?.id, density) ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
+      // Only a FindValue hedges: a FindNode would not read it, nor should it pay for the estimate.
+      hedgeMs: kind === 'value' && this.options.valueHedgeMs > 0 && this.likelyHolder(targetId, seeds[0]?.id, density) ? (peer: Candidate) => this.hedgeFor(peer) : undefined,
     };
     // Over disjoint paths each path would report its own closest: only a single path tells.
     const onClosest = disjointPaths === 1 ? options.onClosest : undefined;
